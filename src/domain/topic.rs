@@ -1,0 +1,174 @@
+//! The fixed topic taxonomy of the contract: three areas (level 1) and their topics (level 2).
+//! Labels, descriptions and synonyms live in `index/topics.toml` (see `vocab`).
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Topic {
+    Governance,
+    Participation,
+    EGovernment,
+    Financing,
+    Transparency,
+    Migration,
+    UrbanDevelopment,
+    Mobility,
+    FloodRisk,
+    ClimateAdaptation,
+    DisasterRisk,
+    Housing,
+    PublicSpace,
+    Energy,
+    Water,
+    Waste,
+    EconomicDevelopment,
+    BusinessPromotion,
+    Employment,
+    Tourism,
+    InformalEconomy,
+}
+
+impl Topic {
+    /// Areas first, each followed by its topics, in the order of the contract.
+    pub const ALL: [Topic; 21] = [
+        Topic::Governance,
+        Topic::Participation,
+        Topic::EGovernment,
+        Topic::Financing,
+        Topic::Transparency,
+        Topic::Migration,
+        Topic::UrbanDevelopment,
+        Topic::Mobility,
+        Topic::FloodRisk,
+        Topic::ClimateAdaptation,
+        Topic::DisasterRisk,
+        Topic::Housing,
+        Topic::PublicSpace,
+        Topic::Energy,
+        Topic::Water,
+        Topic::Waste,
+        Topic::EconomicDevelopment,
+        Topic::BusinessPromotion,
+        Topic::Employment,
+        Topic::Tourism,
+        Topic::InformalEconomy,
+    ];
+
+    pub fn id(&self) -> &'static str {
+        match self {
+            Topic::Governance => "governance",
+            Topic::Participation => "participation",
+            Topic::EGovernment => "e-government",
+            Topic::Financing => "financing",
+            Topic::Transparency => "transparency",
+            Topic::Migration => "migration",
+            Topic::UrbanDevelopment => "urban-development",
+            Topic::Mobility => "mobility",
+            Topic::FloodRisk => "flood-risk",
+            Topic::ClimateAdaptation => "climate-adaptation",
+            Topic::DisasterRisk => "disaster-risk",
+            Topic::Housing => "housing",
+            Topic::PublicSpace => "public-space",
+            Topic::Energy => "energy",
+            Topic::Water => "water",
+            Topic::Waste => "waste",
+            Topic::EconomicDevelopment => "economic-development",
+            Topic::BusinessPromotion => "business-promotion",
+            Topic::Employment => "employment",
+            Topic::Tourism => "tourism",
+            Topic::InformalEconomy => "informal-economy",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Topic, String> {
+        let wanted = raw.trim();
+        Topic::ALL
+            .into_iter()
+            .find(|topic| topic.id() == wanted)
+            .ok_or_else(|| {
+                format!(
+                    "unknown topic '{}'; see GET /v1/topics for the taxonomy",
+                    super::id::truncate_for_message(wanted)
+                )
+            })
+    }
+
+    pub fn is_area(&self) -> bool {
+        self.area() == *self
+    }
+
+    /// The level-1 area a topic belongs to; an area is its own area.
+    pub fn area(&self) -> Topic {
+        match self {
+            Topic::Governance
+            | Topic::Participation
+            | Topic::EGovernment
+            | Topic::Financing
+            | Topic::Transparency
+            | Topic::Migration => Topic::Governance,
+            Topic::UrbanDevelopment
+            | Topic::Mobility
+            | Topic::FloodRisk
+            | Topic::ClimateAdaptation
+            | Topic::DisasterRisk
+            | Topic::Housing
+            | Topic::PublicSpace
+            | Topic::Energy
+            | Topic::Water
+            | Topic::Waste => Topic::UrbanDevelopment,
+            Topic::EconomicDevelopment
+            | Topic::BusinessPromotion
+            | Topic::Employment
+            | Topic::Tourism
+            | Topic::InformalEconomy => Topic::EconomicDevelopment,
+        }
+    }
+
+    /// For an area, its topics; for a topic, just itself.
+    pub fn covered_topics(&self) -> Vec<Topic> {
+        if !self.is_area() {
+            return vec![*self];
+        }
+        Topic::ALL
+            .into_iter()
+            .filter(|topic| !topic.is_area() && topic.area() == *self)
+            .collect()
+    }
+
+    /// A small stable number for the search index (position in `ALL`).
+    pub fn code(&self) -> u64 {
+        Topic::ALL.iter().position(|topic| topic == self).unwrap_or(0) as u64
+    }
+
+    pub fn from_code(code: u64) -> Option<Topic> {
+        Topic::ALL.get(usize::try_from(code).ok()?).copied()
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_topic_round_trips_through_its_id_and_code() {
+        for topic in Topic::ALL {
+            assert_eq!(Topic::parse(topic.id()), Ok(topic));
+            assert_eq!(Topic::from_code(topic.code()), Some(topic));
+        }
+    }
+
+    #[test]
+    fn an_area_covers_its_topics_and_a_topic_only_itself() {
+        assert_eq!(Topic::Governance.covered_topics().len(), 5);
+        assert_eq!(Topic::UrbanDevelopment.covered_topics().len(), 9);
+        assert_eq!(Topic::EconomicDevelopment.covered_topics().len(), 4);
+        assert_eq!(Topic::FloodRisk.covered_topics(), vec![Topic::FloodRisk]);
+        assert_eq!(Topic::FloodRisk.area(), Topic::UrbanDevelopment);
+    }
+}

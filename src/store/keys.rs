@@ -1,0 +1,145 @@
+//! Per-record encryption keys, kept outside sled in one file of 32-byte slots so that erasing a
+//! record can overwrite its key in place (crypto-shredding): sled's log may keep old bytes of
+//! a record, but without the key they are unreadable.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+
+use super::StoreError;
+
+pub const KEY_BYTES: usize = 32;
+pub const NONCE_BYTES: usize = 24;
+
+/// A slot number in the key file. Slot 0 is never handed out: it marks plaintext envelopes.
+pub type KeySlot = u64;
+pub const PLAINTEXT_SLOT: KeySlot = 0;
+
+pub struct KeyFile {
+    file: File,
+    next_slot: AtomicU64,
+}
+
+impl KeyFile {
+    pub fn open(path: &Path) -> Result<KeyFile, StoreError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        let length = file.metadata()?.len();
+        let used_slots = length.div_ceil(KEY_BYTES as u64).max(1);
+        Ok(KeyFile {
+            file,
+            next_slot: AtomicU64::new(used_slots),
+        })
+    }
+
+    /// Hands out an unused slot; its key must be written with `write_keys` before use.
+    pub fn reserve_slot(&self) -> KeySlot {
+        self.next_slot.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Writes keys to their slots and syncs once: they are durable when this returns.
+    pub fn write_keys(&self, keys: &[(KeySlot, [u8; KEY_BYTES])]) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut sorted: Vec<&(KeySlot, [u8; KEY_BYTES])> = keys.iter().collect();
+        sorted.sort_by_key(|(slot, _)| *slot);
+        let mut run_start = 0;
+        while run_start < sorted.len() {
+            let mut run_end = run_start + 1;
+            while run_end < sorted.len() && sorted[run_end].0 == sorted[run_end - 1].0 + 1 {
+                run_end += 1;
+            }
+            let mut bytes = Vec::with_capacity((run_end - run_start) * KEY_BYTES);
+            for (_, key) in &sorted[run_start..run_end] {
+                bytes.extend_from_slice(key);
+            }
+            self.file.write_all_at(&bytes, sorted[run_start].0 * KEY_BYTES as u64)?;
+            run_start = run_end;
+        }
+        self.file.sync_data()?;
+        Ok(())
+    }
+
+    /// The key of a slot, or `None` when it was destroyed (all zeros) or never written.
+    pub fn key(&self, slot: KeySlot) -> Result<Option<[u8; KEY_BYTES]>, StoreError> {
+        if slot == PLAINTEXT_SLOT {
+            return Ok(None);
+        }
+        let mut key = [0u8; KEY_BYTES];
+        match self.file.read_exact_at(&mut key, slot * KEY_BYTES as u64) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(error) => return Err(error.into()),
+        }
+        if key.iter().all(|byte| *byte == 0) {
+            return Ok(None);
+        }
+        Ok(Some(key))
+    }
+
+    /// Overwrites a key with zeros and syncs: whatever it encrypted is unreadable from now on.
+    pub fn destroy(&self, slot: KeySlot) -> Result<(), StoreError> {
+        if slot == PLAINTEXT_SLOT {
+            return Ok(());
+        }
+        self.file.write_all_at(&[0u8; KEY_BYTES], slot * KEY_BYTES as u64)?;
+        self.file.sync_data()?;
+        Ok(())
+    }
+}
+
+pub fn new_key() -> Result<[u8; KEY_BYTES], StoreError> {
+    let mut key = [0u8; KEY_BYTES];
+    fill_random(&mut key)?;
+    Ok(key)
+}
+
+/// Encrypts with a fresh random nonce; the output is nonce followed by ciphertext.
+pub fn seal(key: &[u8; KEY_BYTES], associated: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let cipher = XChaCha20Poly1305::new(key.into());
+    let mut nonce = [0u8; NONCE_BYTES];
+    fill_random(&mut nonce)?;
+    let ciphertext = cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: associated,
+            },
+        )
+        .map_err(|_| StoreError::Corrupt("encryption failed".to_string()))?;
+    let mut sealed = Vec::with_capacity(NONCE_BYTES + ciphertext.len());
+    sealed.extend_from_slice(&nonce);
+    sealed.extend_from_slice(&ciphertext);
+    Ok(sealed)
+}
+
+pub fn open_sealed(key: &[u8; KEY_BYTES], associated: &[u8], sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+    if sealed.len() < NONCE_BYTES {
+        return Err(StoreError::Corrupt("sealed value too short".to_string()));
+    }
+    let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
+    let cipher = XChaCha20Poly1305::new(key.into());
+    cipher
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: associated,
+            },
+        )
+        .map_err(|_| StoreError::Corrupt("a stored value failed authentication".to_string()))
+}
+
+pub(crate) fn fill_random(buffer: &mut [u8]) -> Result<(), StoreError> {
+    getrandom::fill(buffer).map_err(|error| StoreError::Corrupt(format!("no randomness available: {error}")))
+}

@@ -1,0 +1,267 @@
+//! Language analysis shared by the search index, the topic matcher and highlighting:
+//! tokenising, lower-casing, stop words, Snowball stemming per language, accent folding and
+//! language detection. Only this module and `search` know tantivy (here: its tokenizers only).
+
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+    TokenizerManager,
+};
+
+use crate::domain::LanguageCode;
+
+/// Tokens longer than this (in bytes) are dropped: they are never words people search for.
+const LONGEST_TOKEN_BYTES: usize = 40;
+
+/// A language with its own analyser, or `Other` (folded, not stemmed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TextLanguage {
+    English,
+    German,
+    French,
+    Spanish,
+    Portuguese,
+    Arabic,
+    Other,
+}
+
+impl TextLanguage {
+    /// The languages with a stemmer, in a fixed order used for index field names.
+    pub const STEMMED: [TextLanguage; 6] = [
+        TextLanguage::English,
+        TextLanguage::German,
+        TextLanguage::French,
+        TextLanguage::Spanish,
+        TextLanguage::Portuguese,
+        TextLanguage::Arabic,
+    ];
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            TextLanguage::English => "en",
+            TextLanguage::German => "de",
+            TextLanguage::French => "fr",
+            TextLanguage::Spanish => "es",
+            TextLanguage::Portuguese => "pt",
+            TextLanguage::Arabic => "ar",
+            TextLanguage::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<TextLanguage> {
+        [TextLanguage::Other]
+            .into_iter()
+            .chain(TextLanguage::STEMMED)
+            .find(|language| language.code() == code)
+    }
+
+    pub fn from_language_code(code: LanguageCode) -> TextLanguage {
+        TextLanguage::from_code(code.as_str()).unwrap_or(TextLanguage::Other)
+    }
+
+    /// The ISO 639-1 code, when the language has one here.
+    pub fn language_code(&self) -> Option<LanguageCode> {
+        LanguageCode::parse(self.code()).ok()
+    }
+
+    fn stemmer_language(&self) -> Option<Language> {
+        match self {
+            TextLanguage::English => Some(Language::English),
+            TextLanguage::German => Some(Language::German),
+            TextLanguage::French => Some(Language::French),
+            TextLanguage::Spanish => Some(Language::Spanish),
+            TextLanguage::Portuguese => Some(Language::Portuguese),
+            TextLanguage::Arabic => Some(Language::Arabic),
+            TextLanguage::Other => None,
+        }
+    }
+
+    /// The name of this language's analyser in tantivy's tokenizer manager.
+    pub fn analyzer_name(&self) -> &'static str {
+        match self {
+            TextLanguage::English => "citypeers_en",
+            TextLanguage::German => "citypeers_de",
+            TextLanguage::French => "citypeers_fr",
+            TextLanguage::Spanish => "citypeers_es",
+            TextLanguage::Portuguese => "citypeers_pt",
+            TextLanguage::Arabic => "citypeers_ar",
+            TextLanguage::Other => FOLDED_ANALYZER_NAME,
+        }
+    }
+}
+
+/// The analyser for text of unknown language, names and places: lower-cased and accent-folded.
+pub const FOLDED_ANALYZER_NAME: &str = "citypeers_folded";
+
+/// One token of an analysed text, with its byte range in the original.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub term: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The analysers of every language, built once and cloned per use (tantivy's are stateful).
+#[derive(Clone)]
+pub struct Analyzers {
+    stemmed: Vec<(TextLanguage, TextAnalyzer)>,
+    folded: TextAnalyzer,
+}
+
+impl Default for Analyzers {
+    fn default() -> Self {
+        Analyzers::new()
+    }
+}
+
+impl Analyzers {
+    pub fn new() -> Analyzers {
+        let stemmed = TextLanguage::STEMMED
+            .into_iter()
+            .map(|language| (language, build_stemmed_analyzer(language)))
+            .collect();
+        let folded = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(LONGEST_TOKEN_BYTES))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .build();
+        Analyzers { stemmed, folded }
+    }
+
+    /// Registers every analyser under its name, for the index schema.
+    pub fn register(&self, manager: &TokenizerManager) {
+        for (language, analyzer) in &self.stemmed {
+            manager.register(language.analyzer_name(), analyzer.clone());
+        }
+        manager.register(FOLDED_ANALYZER_NAME, self.folded.clone());
+    }
+
+    /// Stemmed, stop-word-free tokens of `text` read as `language` (`Other` gives folded tokens).
+    pub fn stemmed(&self, language: TextLanguage, text: &str) -> Vec<Token> {
+        match self.stemmed.iter().find(|(candidate, _)| *candidate == language) {
+            Some((_, analyzer)) => run(analyzer, text),
+            None => self.folded(text),
+        }
+    }
+
+    /// Lower-cased, accent-folded tokens, not stemmed, stop words kept.
+    pub fn folded(&self, text: &str) -> Vec<Token> {
+        run(&self.folded, text)
+    }
+
+    /// Whether a folded word is a stop word in any analysed language.
+    pub fn is_stop_word_anywhere(&self, word: &str) -> bool {
+        self.stemmed.iter().any(|(_, analyzer)| run(analyzer, word).is_empty())
+    }
+}
+
+fn build_stemmed_analyzer(language: TextLanguage) -> TextAnalyzer {
+    let Some(stemmer_language) = language.stemmer_language() else {
+        return TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(LONGEST_TOKEN_BYTES))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .build();
+    };
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(LONGEST_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .dynamic();
+    let builder = match StopWordFilter::new(stemmer_language) {
+        Some(stop_words) => builder.filter_dynamic(stop_words),
+        None => builder,
+    };
+    builder
+        .filter_dynamic(Stemmer::new(stemmer_language))
+        .filter_dynamic(AsciiFoldingFilter)
+        .build()
+}
+
+fn run(analyzer: &TextAnalyzer, text: &str) -> Vec<Token> {
+    let mut analyzer = analyzer.clone();
+    let mut stream = analyzer.token_stream(text);
+    let mut tokens = Vec::new();
+    while stream.advance() {
+        let token = stream.token();
+        tokens.push(Token {
+            term: token.text.clone(),
+            start: token.offset_from,
+            end: token.offset_to,
+        });
+    }
+    tokens
+}
+
+/// Detects the language of a text among the analysed ones; `hint` decides when the text is
+/// too short or too mixed to tell.
+pub fn detect_language(text: &str, hint: Option<LanguageCode>) -> TextLanguage {
+    let hinted = hint.map(TextLanguage::from_language_code);
+    let detected = whatlang::detect(text)
+        .filter(|info| info.confidence() >= 0.5)
+        .map(|info| match info.lang() {
+            whatlang::Lang::Eng => TextLanguage::English,
+            whatlang::Lang::Deu => TextLanguage::German,
+            whatlang::Lang::Fra => TextLanguage::French,
+            whatlang::Lang::Spa => TextLanguage::Spanish,
+            whatlang::Lang::Por => TextLanguage::Portuguese,
+            whatlang::Lang::Ara => TextLanguage::Arabic,
+            _ => TextLanguage::Other,
+        });
+    match (detected, hinted) {
+        (Some(language), _) if text.split_whitespace().count() >= 4 => language,
+        (_, Some(language)) => language,
+        (Some(language), None) => language,
+        (None, None) => TextLanguage::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(tokens: Vec<Token>) -> Vec<String> {
+        tokens.into_iter().map(|token| token.term).collect()
+    }
+
+    #[test]
+    fn stemming_folds_inflections_and_accents_per_language() {
+        let analyzers = Analyzers::new();
+        assert_eq!(
+            terms(analyzers.stemmed(TextLanguage::French, "Inondations")),
+            terms(analyzers.stemmed(TextLanguage::French, "inondation"))
+        );
+        assert_eq!(
+            terms(analyzers.stemmed(TextLanguage::Spanish, "inundación")),
+            terms(analyzers.stemmed(TextLanguage::Spanish, "inundaciones"))
+        );
+        assert_eq!(
+            terms(analyzers.folded("Überschwemmung São")),
+            vec!["uberschwemmung", "sao"]
+        );
+    }
+
+    #[test]
+    fn stop_words_are_dropped_from_stemmed_text_only() {
+        let analyzers = Analyzers::new();
+        assert_eq!(terms(analyzers.stemmed(TextLanguage::English, "the floods")).len(), 1);
+        assert_eq!(terms(analyzers.folded("the floods")).len(), 2);
+        assert!(analyzers.is_stop_word_anywhere("les"));
+        assert!(!analyzers.is_stop_word_anywhere("drainage"));
+    }
+
+    #[test]
+    fn token_offsets_point_into_the_original_text() {
+        let analyzers = Analyzers::new();
+        let text = "Frühwarnsystem für Überschwemmungen";
+        for token in analyzers.stemmed(TextLanguage::German, text) {
+            assert!(text.get(token.start..token.end).is_some());
+        }
+    }
+
+    #[test]
+    fn language_is_detected_for_sentences_and_taken_from_the_hint_for_single_words() {
+        let french = "Nos quartiers au bord du fleuve sont inondés chaque année pendant la saison des pluies.";
+        assert_eq!(detect_language(french, None), TextLanguage::French);
+        let german = LanguageCode::parse("de").ok();
+        assert_eq!(detect_language("Hochwasser", german), TextLanguage::German);
+    }
+}

@@ -1,0 +1,289 @@
+//! Reads which topics a text mentions, in any analysed language, through the terms of
+//! `index/topics.toml`: multi-word phrases on stemmed, accent-folded tokens, with bounded
+//! typo correction against the vocabulary's own words.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::Taxonomy;
+use crate::domain::Topic;
+use crate::text::{Analyzers, TextLanguage};
+
+/// A topic found in a text, with how strongly and through which terms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopicEvidence {
+    pub topic: Topic,
+    /// Sum of the weights of the distinct terms found: 1 per word of a matched phrase,
+    /// halved for matches that needed a typo correction.
+    pub strength: f32,
+    /// The vocabulary terms found, as written in `topics.toml`.
+    pub terms: Vec<String>,
+    /// True when every match needed a typo correction.
+    pub only_through_typo_correction: bool,
+}
+
+/// Bounds on typo correction so that it stays fast and does not invent words.
+#[derive(Clone, Copy, Debug)]
+pub struct TypoLimits {
+    pub shortest_word: usize,
+    pub longest_word: usize,
+    /// Words of at least this many characters may be two edits away; shorter ones one.
+    pub two_edits_from: usize,
+    pub max_corrected_words: usize,
+}
+
+impl Default for TypoLimits {
+    fn default() -> Self {
+        TypoLimits {
+            shortest_word: 4,
+            longest_word: 30,
+            two_edits_from: 8,
+            max_corrected_words: 8,
+        }
+    }
+}
+
+struct Phrase {
+    topic: Topic,
+    stems: Vec<String>,
+    text: String,
+}
+
+pub struct TopicMatcher {
+    phrases: Vec<Phrase>,
+    by_first_stem: HashMap<(TextLanguage, String), Vec<usize>>,
+    /// Folded vocabulary words, bucketed by first character, for typo correction.
+    words_by_initial: HashMap<char, Vec<String>>,
+    known_words: HashSet<String>,
+    limits: TypoLimits,
+}
+
+impl TopicMatcher {
+    pub fn build(taxonomy: &Taxonomy, analyzers: &Analyzers) -> TopicMatcher {
+        let mut phrases = Vec::new();
+        let mut by_first_stem: HashMap<(TextLanguage, String), Vec<usize>> = HashMap::new();
+        let mut known_words = HashSet::new();
+        for entry in taxonomy.entries() {
+            let label_texts = entry.labels.iter().filter_map(|(code, label)| {
+                TextLanguage::from_code(code)
+                    .filter(|language| *language != TextLanguage::Other)
+                    .map(|language| (language, label.clone()))
+            });
+            for (language, text) in entry.terms.iter().cloned().chain(label_texts) {
+                let stems: Vec<String> = analyzers
+                    .stemmed(language, &text)
+                    .into_iter()
+                    .map(|token| token.term)
+                    .collect();
+                let Some(first) = stems.first().cloned() else { continue };
+                for token in analyzers.folded(&text) {
+                    known_words.insert(token.term);
+                }
+                let duplicate = by_first_stem.get(&(language, first.clone())).is_some_and(|candidates| {
+                    candidates
+                        .iter()
+                        .any(|&index| phrases_equal(&phrases[index], entry.topic, &stems))
+                });
+                if duplicate {
+                    continue;
+                }
+                by_first_stem.entry((language, first)).or_default().push(phrases.len());
+                phrases.push(Phrase {
+                    topic: entry.topic,
+                    stems,
+                    text,
+                });
+            }
+        }
+        let mut words_by_initial: HashMap<char, Vec<String>> = HashMap::new();
+        for word in &known_words {
+            if let Some(initial) = word.chars().next() {
+                words_by_initial.entry(initial).or_default().push(word.clone());
+            }
+        }
+        for words in words_by_initial.values_mut() {
+            words.sort();
+        }
+        TopicMatcher {
+            phrases,
+            by_first_stem,
+            words_by_initial,
+            known_words,
+            limits: TypoLimits::default(),
+        }
+    }
+
+    /// Number of distinct phrases, for diagnostics.
+    pub fn phrase_count(&self) -> usize {
+        self.phrases.len()
+    }
+
+    /// Whether a folded word appears in some vocabulary term.
+    pub fn knows_word(&self, folded_word: &str) -> bool {
+        self.known_words.contains(folded_word)
+    }
+
+    /// Topics mentioned by `text`, read in each of `languages`, strongest first.
+    pub fn detect(&self, analyzers: &Analyzers, text: &str, languages: &[TextLanguage]) -> Vec<TopicEvidence> {
+        let mut found: BTreeMap<Topic, (f32, Vec<String>)> = BTreeMap::new();
+        self.collect_matches(analyzers, text, languages, 1.0, &mut found);
+        into_sorted_evidence(found, &HashSet::new())
+    }
+
+    /// Like `detect`, and also tries typo corrections of words that neither the vocabulary nor
+    /// `is_known_word` (e.g. the search index) knows. Matches that needed a correction weigh half.
+    pub fn detect_with_typos(
+        &self,
+        analyzers: &Analyzers,
+        text: &str,
+        languages: &[TextLanguage],
+        is_known_word: &dyn Fn(&str) -> bool,
+    ) -> Vec<TopicEvidence> {
+        let mut found: BTreeMap<Topic, (f32, Vec<String>)> = BTreeMap::new();
+        self.collect_matches(analyzers, text, languages, 1.0, &mut found);
+        let exact_topics: HashSet<Topic> = found.keys().copied().collect();
+        if let Some(corrected) = self.corrected_text(analyzers, text, is_known_word) {
+            let mut through_corrections = BTreeMap::new();
+            self.collect_matches(analyzers, &corrected, languages, 0.5, &mut through_corrections);
+            for (topic, (_, terms)) in through_corrections {
+                let entry = found.entry(topic).or_insert((0.0, Vec::new()));
+                for term in terms {
+                    if !entry.1.contains(&term) {
+                        entry.0 += weight_of_term(&term) * 0.5;
+                        entry.1.push(term);
+                    }
+                }
+            }
+        }
+        let only_through_corrections: HashSet<Topic> = found
+            .keys()
+            .filter(|topic| !exact_topics.contains(topic))
+            .copied()
+            .collect();
+        into_sorted_evidence(found, &only_through_corrections)
+    }
+
+    /// The text with unknown words replaced by their closest vocabulary word, or `None` when
+    /// nothing was corrected.
+    pub fn corrected_text(
+        &self,
+        analyzers: &Analyzers,
+        text: &str,
+        is_known_word: &dyn Fn(&str) -> bool,
+    ) -> Option<String> {
+        let mut corrected = String::with_capacity(text.len());
+        let mut last_end = 0;
+        let mut corrections = 0;
+        for token in analyzers.folded(text) {
+            if corrections >= self.limits.max_corrected_words {
+                break;
+            }
+            if self.known_words.contains(&token.term) || is_known_word(&token.term) {
+                continue;
+            }
+            let Some(replacement) = self.closest_word(&token.term) else {
+                continue;
+            };
+            corrected.push_str(&text[last_end..token.start]);
+            corrected.push_str(replacement);
+            last_end = token.end;
+            corrections += 1;
+        }
+        if corrections == 0 {
+            return None;
+        }
+        corrected.push_str(&text[last_end..]);
+        Some(corrected)
+    }
+
+    /// The vocabulary word closest to a folded word, within the typo limits.
+    pub fn closest_word(&self, folded_word: &str) -> Option<&str> {
+        let length = folded_word.chars().count();
+        if length < self.limits.shortest_word || length > self.limits.longest_word {
+            return None;
+        }
+        let max_edits = if length >= self.limits.two_edits_from { 2 } else { 1 };
+        let initial = folded_word.chars().next()?;
+        let candidates = self.words_by_initial.get(&initial)?;
+        let mut best: Option<(usize, &str)> = None;
+        for candidate in candidates {
+            let candidate_length = candidate.chars().count();
+            if candidate_length.abs_diff(length) > max_edits || candidate_length < self.limits.shortest_word {
+                continue;
+            }
+            let distance = strsim::damerau_levenshtein(folded_word, candidate);
+            if distance == 0 || distance > max_edits {
+                continue;
+            }
+            if best.is_none_or(|(best_distance, _)| distance < best_distance) {
+                best = Some((distance, candidate.as_str()));
+            }
+        }
+        best.map(|(_, word)| word)
+    }
+
+    fn collect_matches(
+        &self,
+        analyzers: &Analyzers,
+        text: &str,
+        languages: &[TextLanguage],
+        weight_factor: f32,
+        found: &mut BTreeMap<Topic, (f32, Vec<String>)>,
+    ) {
+        for &language in languages {
+            let stems: Vec<String> = analyzers
+                .stemmed(language, text)
+                .into_iter()
+                .map(|token| token.term)
+                .collect();
+            for start in 0..stems.len() {
+                let Some(candidates) = self.by_first_stem.get(&(language, stems[start].clone())) else {
+                    continue;
+                };
+                for &phrase_index in candidates {
+                    let phrase = &self.phrases[phrase_index];
+                    let end = start + phrase.stems.len();
+                    if end > stems.len() || stems[start..end] != phrase.stems[..] {
+                        continue;
+                    }
+                    let entry = found.entry(phrase.topic).or_insert((0.0, Vec::new()));
+                    if !entry.1.contains(&phrase.text) {
+                        entry.0 += weight_of_term(&phrase.text) * weight_factor;
+                        entry.1.push(phrase.text.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn phrases_equal(phrase: &Phrase, topic: Topic, stems: &[String]) -> bool {
+    phrase.topic == topic && phrase.stems == stems
+}
+
+/// A multi-word term is a more specific signal than a single word.
+fn weight_of_term(term: &str) -> f32 {
+    let words = term.split_whitespace().count().max(1);
+    1.0 + 0.5 * (words as f32 - 1.0).min(2.0)
+}
+
+fn into_sorted_evidence(
+    found: BTreeMap<Topic, (f32, Vec<String>)>,
+    only_through_corrections: &HashSet<Topic>,
+) -> Vec<TopicEvidence> {
+    let mut evidence: Vec<TopicEvidence> = found
+        .into_iter()
+        .map(|(topic, (strength, terms))| TopicEvidence {
+            topic,
+            strength,
+            terms,
+            only_through_typo_correction: only_through_corrections.contains(&topic),
+        })
+        .collect();
+    evidence.sort_by(|left, right| {
+        right
+            .strength
+            .total_cmp(&left.strength)
+            .then(left.topic.cmp(&right.topic))
+    });
+    evidence
+}
