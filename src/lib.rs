@@ -14,7 +14,17 @@
 //! - `web`: the HTML pages and the embeddable widget.
 //! - `cli`: the command line (`citypeers serve`, `import`, …).
 
+pub mod app;
+pub mod cli;
+pub mod curation;
 pub mod domain;
+pub mod evaluation;
+pub mod generate;
+pub mod http;
+pub mod matching;
+pub mod search;
 pub mod store;
 pub mod text;
 pub mod vocab;
+pub mod web;
+pub mod wire;

@@ -2,6 +2,8 @@
 //! tokenising, lower-casing, stop words, Snowball stemming per language, accent folding and
 //! language detection. Only this module and `search` know tantivy (here: its tokenizers only).
 
+pub mod highlight;
+
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
     TokenizerManager,

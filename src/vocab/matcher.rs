@@ -287,3 +287,40 @@ fn into_sorted_evidence(
     });
     evidence
 }
+
+impl TopicMatcher {
+    /// Byte ranges in `text` (read as `language`) where terms of `topics` occur.
+    pub fn spans_of_topics(
+        &self,
+        analyzers: &Analyzers,
+        text: &str,
+        language: TextLanguage,
+        topics: &[Topic],
+    ) -> Vec<(usize, usize)> {
+        if topics.is_empty() {
+            return Vec::new();
+        }
+        let tokens = analyzers.stemmed(language, text);
+        let mut spans = Vec::new();
+        for start in 0..tokens.len() {
+            let Some(candidates) = self.by_first_stem.get(&(language, tokens[start].term.clone())) else {
+                continue;
+            };
+            for &phrase_index in candidates {
+                let phrase = &self.phrases[phrase_index];
+                let end = start + phrase.stems.len();
+                if !topics.contains(&phrase.topic) || end > tokens.len() {
+                    continue;
+                }
+                let matches = tokens[start..end]
+                    .iter()
+                    .zip(&phrase.stems)
+                    .all(|(token, stem)| &token.term == stem);
+                if matches {
+                    spans.push((tokens[start].start, tokens[end - 1].end));
+                }
+            }
+        }
+        spans
+    }
+}

@@ -1,0 +1,396 @@
+//! Faceted search over experts and cases (`GET /v1/experts`, `GET /v1/cases` and the admin
+//! variants over all statuses).
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Instant;
+
+use super::{App, AppError};
+use crate::domain::{Case, CountryCode, Expert, LanguageCode, Topic, Versioned};
+use crate::matching::{self, WantedTopic};
+use crate::search::{
+    AnalysedQuery, FacetCounts, FacetFilters, ListingRequest, QueryLimits, RankOrder, country_from_code,
+    language_from_code, two_letter_code,
+};
+use crate::text::TextLanguage;
+use crate::text::highlight::{HighlightTerms, highlight};
+
+pub const DEFAULT_LIMIT: usize = 20;
+pub const MAX_LIMIT: usize = 100;
+pub const MAX_OFFSET: usize = 10_000;
+pub const MAX_QUERY_CHARS: usize = 500;
+pub const MAX_FILTER_VALUES: usize = 50;
+/// Candidates re-ranked for a text query beyond the requested page.
+const RERANK_DEPTH: usize = 200;
+
+/// Search parameters as they arrive (each list parameter repeatable).
+#[derive(Clone, Debug, Default)]
+pub struct ListingParams {
+    pub q: Option<String>,
+    pub topic: Vec<String>,
+    pub region: Vec<String>,
+    pub country: Vec<String>,
+    pub language: Vec<String>,
+    pub available: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+pub struct Hit<R> {
+    pub record: Versioned<R>,
+    pub score: f32,
+    pub highlights: BTreeMap<&'static str, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facets {
+    pub topic: BTreeMap<String, u64>,
+    pub region: BTreeMap<String, u64>,
+    pub country: BTreeMap<String, u64>,
+    pub language: BTreeMap<String, u64>,
+}
+
+pub struct ListingPage<R> {
+    pub total: u64,
+    pub hits: Vec<Hit<R>>,
+    pub facets: Facets,
+    pub took_ms: f64,
+}
+
+struct ParsedListing {
+    q: Option<String>,
+    filters: FacetFilters,
+    limit: usize,
+    offset: usize,
+}
+
+fn parse_number(field: &str, raw: Option<&String>, default: usize, max: usize) -> Result<usize, AppError> {
+    let Some(raw) = raw else { return Ok(default) };
+    let value: usize = raw.trim().parse().map_err(|_| {
+        AppError::bad_parameter(
+            field,
+            format!(
+                "'{}' is not a whole number",
+                crate::domain::id::truncate_for_message(raw)
+            ),
+        )
+    })?;
+    if value > max {
+        return Err(AppError::bad_parameter(field, format!("must be at most {max}")));
+    }
+    Ok(value)
+}
+
+fn parse_values<T>(field: &str, raw: &[String], parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, AppError> {
+    let values: Vec<&str> = raw
+        .iter()
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .collect();
+    if values.len() > MAX_FILTER_VALUES {
+        return Err(AppError::bad_parameter(
+            field,
+            format!("at most {MAX_FILTER_VALUES} values"),
+        ));
+    }
+    values
+        .into_iter()
+        .map(|value| parse(value).map_err(|message| AppError::bad_parameter(field, message)))
+        .collect()
+}
+
+pub fn parse_bool_parameter(field: &str, raw: &str) -> Result<bool, AppError> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        other => Err(AppError::bad_parameter(
+            field,
+            format!(
+                "'{}' is not true or false",
+                crate::domain::id::truncate_for_message(other)
+            ),
+        )),
+    }
+}
+
+impl App {
+    fn parse_listing(&self, params: &ListingParams, for_experts: bool) -> Result<ParsedListing, AppError> {
+        let q = params
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_string);
+        if let Some(q) = &q {
+            if q.chars().count() > MAX_QUERY_CHARS {
+                return Err(AppError::bad_parameter(
+                    "q",
+                    format!("must be at most {MAX_QUERY_CHARS} characters"),
+                ));
+            }
+        }
+        let topics = parse_values("topic", &params.topic, Topic::parse)?;
+        let regions = parse_values("region", &params.region, |raw| {
+            self.vocabulary().regions.parse_slug(raw).map(|node| node.code)
+        })?;
+        let countries = parse_values("country", &params.country, CountryCode::parse)?;
+        let languages = parse_values("language", &params.language, LanguageCode::parse)?;
+        let available = match params.available.as_deref() {
+            None => None,
+            Some(_) if !for_experts => {
+                return Err(AppError::bad_parameter("available", "only experts have availability"));
+            }
+            Some(raw) if raw.trim().is_empty() => None,
+            Some(raw) => Some(parse_bool_parameter("available", raw)?),
+        };
+        let limit = parse_number("limit", params.limit.as_ref(), DEFAULT_LIMIT, MAX_LIMIT)?;
+        let offset = parse_number("offset", params.offset.as_ref(), 0, MAX_OFFSET)?;
+        Ok(ParsedListing {
+            q,
+            filters: FacetFilters {
+                topics: topics.iter().map(Topic::code).collect(),
+                regions,
+                countries: countries
+                    .iter()
+                    .map(|country| two_letter_code(country.as_str()))
+                    .collect(),
+                languages: languages
+                    .iter()
+                    .map(|language| two_letter_code(language.as_str()))
+                    .collect(),
+                available,
+            },
+            limit,
+            offset,
+        })
+    }
+
+    fn facets_from(&self, counts: &FacetCounts) -> Facets {
+        let mut facets = Facets::default();
+        for (code, count) in counts.topics.iter().enumerate() {
+            if let (Some(topic), true) = (Topic::from_code(code as u64), *count > 0) {
+                facets.topic.insert(topic.id().to_string(), *count);
+            }
+        }
+        for (code, count) in counts.regions.iter().enumerate() {
+            if let (Some(node), true) = (self.vocabulary().regions.by_code(code as u64), *count > 0) {
+                facets.region.insert(node.slug.clone(), *count);
+            }
+        }
+        for (code, count) in counts.countries.iter().enumerate() {
+            if let (Some(country), true) = (country_from_code(code as u64), *count > 0) {
+                facets.country.insert(country.to_string(), *count);
+            }
+        }
+        for (code, count) in counts.languages.iter().enumerate() {
+            if let (Some(language), true) = (language_from_code(code as u64), *count > 0) {
+                facets.language.insert(language.to_string(), *count);
+            }
+        }
+        facets
+    }
+
+    fn wanted_topics_of(&self, query: &AnalysedQuery) -> Vec<WantedTopic> {
+        query
+            .topics
+            .iter()
+            .map(|evidence| WantedTopic {
+                topic: evidence.topic,
+                weight: topic_weight(evidence.terms.len(), evidence.only_through_typo_correction),
+            })
+            .collect()
+    }
+
+    /// Searches experts: published only for the public, every status for staff.
+    pub fn search_experts(
+        &self,
+        params: &ListingParams,
+        published_only: bool,
+    ) -> Result<ListingPage<Expert>, AppError> {
+        let started = Instant::now();
+        let parsed = self.parse_listing(params, true)?;
+        let query = match &parsed.q {
+            Some(q) => self.engine().analyse(q, &QueryLimits::default()),
+            None => AnalysedQuery::default(),
+        };
+        let wanted = self.wanted_topics_of(&query);
+        let request = ListingRequest {
+            query: &query,
+            topics: wanted.iter().map(|wanted| wanted.topic).collect(),
+            filters: parsed.filters.clone(),
+            published_only,
+            keep: (parsed.offset + parsed.limit)
+                .max(RERANK_DEPTH)
+                .min(MAX_OFFSET + MAX_LIMIT),
+        };
+        let listing = self.engine().list_experts(&request)?;
+        let ordered: Vec<(String, f32)> = match listing.order {
+            RankOrder::NewestFirst => listing
+                .candidates
+                .into_iter()
+                .map(|candidate| (candidate.id, 0.0))
+                .collect(),
+            RankOrder::Score => matching::rank_listing(
+                listing.candidates,
+                &wanted,
+                &self.vocabulary().taxonomy,
+                self.settings(),
+            )
+            .into_iter()
+            .map(|(candidate, score)| (candidate.id, score))
+            .collect(),
+        };
+        let mut hits = Vec::new();
+        for (id, score) in ordered.into_iter().skip(parsed.offset).take(parsed.limit) {
+            let Ok(record_id) = crate::domain::RecordId::parse(&id) else {
+                continue;
+            };
+            let Some(record) = self.store().expert(&record_id)? else {
+                continue;
+            };
+            if published_only && record.record.status != crate::domain::Status::Published {
+                continue;
+            }
+            let highlights = self.expert_highlights(&record.record, &query);
+            hits.push(Hit {
+                record,
+                score,
+                highlights,
+            });
+        }
+        Ok(ListingPage {
+            total: listing.total,
+            hits,
+            facets: self.facets_from(&listing.counts),
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    pub fn search_cases(&self, params: &ListingParams, published_only: bool) -> Result<ListingPage<Case>, AppError> {
+        let started = Instant::now();
+        let parsed = self.parse_listing(params, false)?;
+        let query = match &parsed.q {
+            Some(q) => self.engine().analyse(q, &QueryLimits::default()),
+            None => AnalysedQuery::default(),
+        };
+        let wanted = self.wanted_topics_of(&query);
+        let request = ListingRequest {
+            query: &query,
+            topics: wanted.iter().map(|wanted| wanted.topic).collect(),
+            filters: parsed.filters.clone(),
+            published_only,
+            keep: (parsed.offset + parsed.limit)
+                .max(RERANK_DEPTH)
+                .min(MAX_OFFSET + MAX_LIMIT),
+        };
+        let listing = self.engine().list_cases(&request)?;
+        let ordered: Vec<(String, f32)> = match listing.order {
+            RankOrder::NewestFirst => listing
+                .candidates
+                .into_iter()
+                .map(|candidate| (candidate.id, 0.0))
+                .collect(),
+            RankOrder::Score => matching::rank_listing(
+                listing.candidates,
+                &wanted,
+                &self.vocabulary().taxonomy,
+                self.settings(),
+            )
+            .into_iter()
+            .map(|(candidate, score)| (candidate.id, score))
+            .collect(),
+        };
+        let mut hits = Vec::new();
+        for (id, score) in ordered.into_iter().skip(parsed.offset).take(parsed.limit) {
+            let Ok(record_id) = crate::domain::RecordId::parse(&id) else {
+                continue;
+            };
+            let Some(record) = self.store().case(&record_id)? else {
+                continue;
+            };
+            if published_only && record.record.status != crate::domain::Status::Published {
+                continue;
+            }
+            let highlights = self.case_highlights(&record.record, &query);
+            hits.push(Hit {
+                record,
+                score,
+                highlights,
+            });
+        }
+        Ok(ListingPage {
+            total: listing.total,
+            hits,
+            facets: self.facets_from(&listing.counts),
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    fn highlight_field(
+        &self,
+        text: &str,
+        language: TextLanguage,
+        query: &AnalysedQuery,
+        words: &HashSet<String>,
+        stems: &HashSet<(TextLanguage, String)>,
+    ) -> Option<String> {
+        let topics: Vec<Topic> = query.topics.iter().map(|evidence| evidence.topic).collect();
+        let extra_spans = self
+            .vocabulary()
+            .matcher
+            .spans_of_topics(self.analyzers(), text, language, &topics);
+        let terms = HighlightTerms {
+            folded_words: words,
+            stems,
+            extra_spans,
+        };
+        highlight(self.analyzers(), text, language, &terms)
+    }
+
+    pub(crate) fn expert_highlights(&self, expert: &Expert, query: &AnalysedQuery) -> BTreeMap<&'static str, String> {
+        let mut highlights = BTreeMap::new();
+        if query.is_empty() && query.topics.is_empty() {
+            return highlights;
+        }
+        let language = crate::search::expert_text_language(expert);
+        let words = query.highlight_words();
+        let stems = query.highlight_stems();
+        if let Some(marked) = self.highlight_field(&expert.expertise, language, query, &words, &stems) {
+            highlights.insert("expertise", marked);
+        }
+        if let Some(bio) = &expert.bio {
+            if let Some(marked) = self.highlight_field(bio, language, query, &words, &stems) {
+                highlights.insert("bio", marked);
+            }
+        }
+        highlights
+    }
+
+    fn case_highlights(&self, case: &Case, query: &AnalysedQuery) -> BTreeMap<&'static str, String> {
+        let mut highlights = BTreeMap::new();
+        if query.is_empty() && query.topics.is_empty() {
+            return highlights;
+        }
+        let language = crate::search::case_text_language(case);
+        let words = query.highlight_words();
+        let stems = query.highlight_stems();
+        if let Some(marked) = self.highlight_field(&case.title, language, query, &words, &stems) {
+            highlights.insert("title", marked);
+        }
+        if let Some(marked) = self.highlight_field(&case.summary, language, query, &words, &stems) {
+            highlights.insert("summary", marked);
+        }
+        highlights
+    }
+}
+
+/// How much a topic read from text counts: more distinct terms, more weight; a topic read
+/// only through a typo correction counts less.
+pub(crate) fn topic_weight(distinct_terms: usize, only_through_typo_correction: bool) -> f32 {
+    let weight = (1.0 + 0.25 * (distinct_terms.max(1) as f32 - 1.0)).min(2.0);
+    if only_through_typo_correction {
+        weight * 0.8
+    } else {
+        weight
+    }
+}

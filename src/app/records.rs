@@ -1,0 +1,631 @@
+//! Single records: public reads, staff create / replace / merge-patch / delete / erase,
+//! merging duplicates, the audit trail and contact requests.
+
+use serde_json::Value;
+
+use super::auth::Actor;
+use super::{App, AppError, now};
+use crate::curation::audit::field_changes;
+use crate::domain::{
+    Case, CaseDraft, ContactRequest, ContactRequestDraft, Expert, ExpertDraft, FieldError, RecordId, RecordKind,
+    Status, Versioned,
+};
+use crate::store::{AuditAction, AuditEntry, StoreError, StoredContactRequest, WriteTx};
+use crate::wire::{self, ImportedMetadata, Origin, Visibility};
+
+/// What experts and cases have in common for editing, import and export.
+pub(crate) trait EditableRecord: Clone + PartialEq + Sized {
+    const KIND: RecordKind;
+    const ID_PREFIX: &'static str;
+    const FIELDS: &'static [&'static str];
+    /// Fields whose values make up a stable id for a record imported without one.
+    const IDENTITY_FIELDS: &'static [&'static str];
+    type Draft: Clone;
+
+    fn id(&self) -> &RecordId;
+    fn status(&self) -> Status;
+    fn draft_id(draft: &Self::Draft) -> Option<&String>;
+    fn set_draft_id(draft: &mut Self::Draft, id: String);
+    fn draft_status_is_set(draft: &Self::Draft) -> bool;
+    fn set_draft_status(draft: &mut Self::Draft, status: Status);
+    fn draft_from_json(value: &Value, origin: Origin) -> Result<(Self::Draft, ImportedMetadata), Vec<FieldError>>;
+    /// Parses a draft and fills what the service derives (a case's language).
+    fn parse(app: &App, draft: Self::Draft, default_status: Status) -> Result<Self, Vec<FieldError>>;
+    fn to_json(app: &App, stored: &Versioned<Self>, visibility: Visibility) -> Value;
+    fn read(tx: &WriteTx<'_>, id: &RecordId) -> Result<Option<Versioned<Self>>, StoreError>;
+    fn read_committed(app: &App, id: &RecordId) -> Result<Option<Versioned<Self>>, StoreError>;
+    fn write(tx: &mut WriteTx<'_>, stored: Versioned<Self>) -> Result<(), StoreError>;
+}
+
+impl EditableRecord for Expert {
+    const KIND: RecordKind = RecordKind::Expert;
+    const ID_PREFIX: &'static str = "e-";
+    const FIELDS: &'static [&'static str] = &wire::EXPERT_FIELDS;
+    const IDENTITY_FIELDS: &'static [&'static str] = &["name", "city", "country"];
+    type Draft = ExpertDraft;
+
+    fn id(&self) -> &RecordId {
+        &self.id
+    }
+    fn status(&self) -> Status {
+        self.status
+    }
+    fn draft_id(draft: &ExpertDraft) -> Option<&String> {
+        draft.id.as_ref()
+    }
+    fn set_draft_id(draft: &mut ExpertDraft, id: String) {
+        draft.id = Some(id);
+    }
+    fn draft_status_is_set(draft: &ExpertDraft) -> bool {
+        draft.status.is_some()
+    }
+    fn set_draft_status(draft: &mut ExpertDraft, status: Status) {
+        draft.status = Some(status.to_string());
+    }
+    fn draft_from_json(value: &Value, origin: Origin) -> Result<(ExpertDraft, ImportedMetadata), Vec<FieldError>> {
+        wire::expert_draft_from_json(value, origin)
+    }
+    fn parse(_app: &App, draft: ExpertDraft, default_status: Status) -> Result<Expert, Vec<FieldError>> {
+        Expert::parse(draft, default_status)
+    }
+    fn to_json(app: &App, stored: &Versioned<Expert>, visibility: Visibility) -> Value {
+        wire::expert_json(stored, &app.vocabulary().regions, visibility)
+    }
+    fn read(tx: &WriteTx<'_>, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
+        tx.expert(id)
+    }
+    fn read_committed(app: &App, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
+        app.store().expert(id)
+    }
+    fn write(tx: &mut WriteTx<'_>, stored: Versioned<Expert>) -> Result<(), StoreError> {
+        tx.put_expert(stored)
+    }
+}
+
+impl EditableRecord for Case {
+    const KIND: RecordKind = RecordKind::Case;
+    const ID_PREFIX: &'static str = "c-";
+    const FIELDS: &'static [&'static str] = &wire::CASE_FIELDS;
+    const IDENTITY_FIELDS: &'static [&'static str] = &["title", "city", "country"];
+    type Draft = CaseDraft;
+
+    fn id(&self) -> &RecordId {
+        &self.id
+    }
+    fn status(&self) -> Status {
+        self.status
+    }
+    fn draft_id(draft: &CaseDraft) -> Option<&String> {
+        draft.id.as_ref()
+    }
+    fn set_draft_id(draft: &mut CaseDraft, id: String) {
+        draft.id = Some(id);
+    }
+    fn draft_status_is_set(draft: &CaseDraft) -> bool {
+        draft.status.is_some()
+    }
+    fn set_draft_status(draft: &mut CaseDraft, status: Status) {
+        draft.status = Some(status.to_string());
+    }
+    fn draft_from_json(value: &Value, origin: Origin) -> Result<(CaseDraft, ImportedMetadata), Vec<FieldError>> {
+        wire::case_draft_from_json(value, origin)
+    }
+    fn parse(_app: &App, draft: CaseDraft, default_status: Status) -> Result<Case, Vec<FieldError>> {
+        let mut case = Case::parse(draft, default_status)?;
+        if case.language.is_none() {
+            case.language = crate::search::case_text_language(&case).language_code();
+        }
+        Ok(case)
+    }
+    fn to_json(app: &App, stored: &Versioned<Case>, _visibility: Visibility) -> Value {
+        wire::case_json(stored, &app.vocabulary().regions)
+    }
+    fn read(tx: &WriteTx<'_>, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
+        tx.case(id)
+    }
+    fn read_committed(app: &App, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
+        app.store().case(id)
+    }
+    fn write(tx: &mut WriteTx<'_>, stored: Versioned<Case>) -> Result<(), StoreError> {
+        tx.put_case(stored)
+    }
+}
+
+fn parse_path_id(raw: &str) -> Result<RecordId, AppError> {
+    RecordId::parse(raw).map_err(|_| {
+        AppError::NotFound(format!(
+            "no record with id '{}'",
+            crate::domain::id::truncate_for_message(raw)
+        ))
+    })
+}
+
+fn not_found<R: EditableRecord>(id: &RecordId) -> AppError {
+    let noun = match R::KIND {
+        RecordKind::Expert => "expert",
+        RecordKind::Case => "case",
+    };
+    AppError::NotFound(format!("no {noun} with id '{id}'"))
+}
+
+/// What a change's `If-Match` said about the version it expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionCheck {
+    /// No If-Match: refused (428), so that no change overwrites another unseen.
+    Missing,
+    /// `If-Match: *`: whatever version is current.
+    Any,
+    Exactly(u64),
+}
+
+fn check_version(expected: VersionCheck, current: u64) -> Result<(), AppError> {
+    match expected {
+        VersionCheck::Missing => Err(AppError::PreconditionRequired),
+        VersionCheck::Exactly(version) if version != current => Err(AppError::PreconditionFailed { current }),
+        VersionCheck::Exactly(_) | VersionCheck::Any => Ok(()),
+    }
+}
+
+pub(crate) fn audit_entry(
+    actor: &Actor,
+    action: AuditAction,
+    version: Option<u64>,
+    changes: Vec<crate::store::FieldChange>,
+) -> AuditEntry {
+    AuditEntry {
+        at: now(),
+        actor: actor.name.clone(),
+        action,
+        version,
+        changes,
+    }
+}
+
+fn random_id(prefix: &str) -> Result<RecordId, AppError> {
+    let mut bytes = [0u8; 10];
+    getrandom::fill(&mut bytes).map_err(|error| AppError::Internal(format!("no randomness: {error}")))?;
+    Ok(RecordId::from_random_bytes(prefix, &bytes))
+}
+
+impl App {
+    /// A published expert; a merged one answers with where it moved.
+    pub fn public_expert(&self, raw_id: &str) -> Result<Versioned<Expert>, AppError> {
+        let id = parse_path_id(raw_id)?;
+        self.public_record::<Expert>(&id)
+    }
+
+    pub fn public_case(&self, raw_id: &str) -> Result<Versioned<Case>, AppError> {
+        let id = parse_path_id(raw_id)?;
+        self.public_record::<Case>(&id)
+    }
+
+    fn public_record<R: EditableRecord>(&self, id: &RecordId) -> Result<Versioned<R>, AppError> {
+        if let Some(stored) = R::read_committed(self, id)? {
+            if stored.record.status() == Status::Published {
+                return Ok(stored);
+            }
+        }
+        if let Some(target) = self.store().redirect(R::KIND, id)? {
+            return Err(AppError::Moved {
+                location: format!("/v1/{}/{target}", R::KIND.plural()),
+            });
+        }
+        Err(not_found::<R>(id))
+    }
+
+    pub(crate) fn admin_record<R: EditableRecord>(&self, raw_id: &str) -> Result<Versioned<R>, AppError> {
+        let id = parse_path_id(raw_id)?;
+        R::read_committed(self, &id)?.ok_or_else(|| not_found::<R>(&id))
+    }
+
+    pub fn admin_expert(&self, raw_id: &str) -> Result<Versioned<Expert>, AppError> {
+        self.admin_record::<Expert>(raw_id)
+    }
+
+    pub fn admin_case(&self, raw_id: &str) -> Result<Versioned<Case>, AppError> {
+        self.admin_record::<Case>(raw_id)
+    }
+
+    /// Creates a record (status `draft` unless given); 409 when the id exists.
+    pub(crate) fn create_record<R: EditableRecord>(
+        &self,
+        body: &Value,
+        actor: &Actor,
+    ) -> Result<Versioned<R>, AppError> {
+        let (mut draft, _) = R::draft_from_json(body, Origin::ApiBody).map_err(AppError::Invalid)?;
+        if R::draft_id(&draft).is_none_or(|id| id.trim().is_empty()) {
+            R::set_draft_id(&mut draft, random_id(R::ID_PREFIX)?.to_string());
+        }
+        let record = R::parse(self, draft, Status::Draft).map_err(AppError::Invalid)?;
+        let committed = self.store().write(|tx| {
+            if tx.contains(R::KIND, record.id())? {
+                return Err(AppError::Conflict(format!(
+                    "a record with id '{}' exists already",
+                    record.id()
+                )));
+            }
+            let timestamp = now();
+            let stored = Versioned {
+                record: record.clone(),
+                version: 1,
+                created_at: timestamp,
+                updated_at: timestamp,
+            };
+            let after = R::to_json(self, &stored, Visibility::Admin);
+            let entry = audit_entry(
+                actor,
+                AuditAction::Create,
+                Some(1),
+                field_changes(None, Some(&after), R::FIELDS),
+            );
+            R::write(tx, stored.clone())?;
+            tx.append_audit(R::KIND, record.id(), &entry, false)?;
+            Ok(stored)
+        })?;
+        self.index_changes()?;
+        Ok(committed.value)
+    }
+
+    /// Replaces a record (PUT). Absent optional fields are cleared; an absent status keeps the
+    /// current one.
+    pub(crate) fn replace_record<R: EditableRecord>(
+        &self,
+        raw_id: &str,
+        body: &Value,
+        expected_version: VersionCheck,
+        actor: &Actor,
+    ) -> Result<Versioned<R>, AppError> {
+        let id = parse_path_id(raw_id)?;
+        let (draft, _) = R::draft_from_json(body, Origin::ApiBody).map_err(AppError::Invalid)?;
+        self.update_with(&id, expected_version, actor, |_current| Ok(draft))
+    }
+
+    /// Applies a JSON merge patch (RFC 7396) to a record.
+    pub(crate) fn patch_record<R: EditableRecord>(
+        &self,
+        raw_id: &str,
+        patch: &Value,
+        expected_version: VersionCheck,
+        actor: &Actor,
+    ) -> Result<Versioned<R>, AppError> {
+        let id = parse_path_id(raw_id)?;
+        let Some(patch_object) = patch.as_object() else {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "record",
+                "a merge patch must be a JSON object",
+            )]));
+        };
+        let mut errors = Vec::new();
+        for field in patch_object.keys() {
+            if wire::READ_ONLY_FIELDS.contains(&field.as_str()) {
+                errors.push(FieldError::new(field.as_str(), "is read-only: the service sets it"));
+            } else if !R::FIELDS.contains(&field.as_str()) {
+                errors.push(FieldError::new(
+                    crate::domain::id::truncate_for_message(field),
+                    "unknown field",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        self.update_with(&id, expected_version, actor, |current| {
+            let mut document = R::to_json(self, current, Visibility::Admin);
+            if let Some(object) = document.as_object_mut() {
+                for read_only in wire::READ_ONLY_FIELDS {
+                    object.remove(read_only);
+                }
+            }
+            wire::merge_patch(&mut document, patch);
+            R::draft_from_json(&document, Origin::ApiBody)
+                .map(|(draft, _)| draft)
+                .map_err(AppError::Invalid)
+        })
+    }
+
+    fn update_with<R: EditableRecord>(
+        &self,
+        id: &RecordId,
+        expected_version: VersionCheck,
+        actor: &Actor,
+        make_draft: impl FnOnce(&Versioned<R>) -> Result<R::Draft, AppError>,
+    ) -> Result<Versioned<R>, AppError> {
+        let committed = self.store().write(|tx| {
+            let current = R::read(tx, id)?.ok_or_else(|| not_found::<R>(id))?;
+            check_version(expected_version, current.version)?;
+            let mut draft = make_draft(&current)?;
+            match R::draft_id(&draft) {
+                Some(body_id) if body_id.trim() != id.as_str() => {
+                    return Err(AppError::Invalid(vec![FieldError::new(
+                        "id",
+                        format!("'{body_id}' does not match the id in the URL ('{id}')"),
+                    )]));
+                }
+                _ => R::set_draft_id(&mut draft, id.to_string()),
+            }
+            if !R::draft_status_is_set(&draft) {
+                R::set_draft_status(&mut draft, current.record.status());
+            }
+            let record = R::parse(self, draft, current.record.status()).map_err(AppError::Invalid)?;
+            if record == current.record {
+                return Ok(current);
+            }
+            let updated = Versioned {
+                record,
+                version: current.version + 1,
+                created_at: current.created_at,
+                updated_at: now(),
+            };
+            let before = R::to_json(self, &current, Visibility::Admin);
+            let after = R::to_json(self, &updated, Visibility::Admin);
+            let entry = audit_entry(
+                actor,
+                AuditAction::Update,
+                Some(updated.version),
+                field_changes(Some(&before), Some(&after), R::FIELDS),
+            );
+            R::write(tx, updated.clone())?;
+            tx.append_audit(R::KIND, id, &entry, false)?;
+            Ok(updated)
+        })?;
+        self.index_changes()?;
+        Ok(committed.value)
+    }
+
+    /// Deletes a record; with `erase`, removes every trace of it (see CONTRACT §4).
+    pub(crate) fn delete_record<R: EditableRecord>(
+        &self,
+        raw_id: &str,
+        expected_version: VersionCheck,
+        erase: bool,
+        actor: &Actor,
+    ) -> Result<(), AppError> {
+        let id = parse_path_id(raw_id)?;
+        self.store().write(|tx| -> Result<(), AppError> {
+            let current = R::read(tx, &id)?.ok_or_else(|| not_found::<R>(&id))?;
+            check_version(expected_version, current.version)?;
+            if !erase {
+                let before = R::to_json(self, &current, Visibility::Admin);
+                let entry = audit_entry(
+                    actor,
+                    AuditAction::Delete,
+                    Some(current.version),
+                    field_changes(Some(&before), None, R::FIELDS),
+                );
+                tx.append_audit(R::KIND, &id, &entry, false)?;
+                tx.delete(R::KIND, &id)?;
+                return Ok(());
+            }
+            tx.erase(R::KIND, &id)?;
+            tx.append_audit(
+                R::KIND,
+                &id,
+                &audit_entry(actor, AuditAction::Erase, None, Vec::new()),
+                true,
+            )?;
+            if R::KIND == RecordKind::Expert {
+                self.unlink_expert_from_cases(tx, &id, None, actor)?;
+            }
+            Ok(())
+        })?;
+        self.index_changes()?;
+        Ok(())
+    }
+
+    /// Removes (or, with `replacement`, replaces) an expert's id in every case naming it.
+    pub(crate) fn unlink_expert_from_cases(
+        &self,
+        tx: &mut WriteTx<'_>,
+        expert: &RecordId,
+        replacement: Option<&RecordId>,
+        actor: &Actor,
+    ) -> Result<usize, AppError> {
+        let mut changed = 0;
+        let linked: Vec<RecordId> = self
+            .store()
+            .cases()
+            .filter_map(Result::ok)
+            .filter(|case| case.record.experts.contains(expert))
+            .map(|case| case.record.id.clone())
+            .collect();
+        for case_id in linked {
+            let Some(current) = tx.case(&case_id)? else { continue };
+            let mut case = current.record.clone();
+            case.experts.retain(|linked| linked != expert);
+            if let Some(replacement) = replacement {
+                if !case.experts.contains(replacement) {
+                    case.experts.push(replacement.clone());
+                }
+            }
+            let updated = Versioned {
+                record: case,
+                version: current.version + 1,
+                created_at: current.created_at,
+                updated_at: now(),
+            };
+            // The audit entry never repeats an erased person's id.
+            let shown = |ids: &[RecordId]| -> Value {
+                Value::Array(
+                    ids.iter()
+                        .map(|id| {
+                            if id == expert && replacement.is_none() {
+                                Value::String("(erased)".into())
+                            } else {
+                                Value::String(id.to_string())
+                            }
+                        })
+                        .collect(),
+                )
+            };
+            let change = crate::store::FieldChange {
+                field: "experts".to_string(),
+                before: shown(&current.record.experts),
+                after: shown(&updated.record.experts),
+            };
+            let action = if replacement.is_some() {
+                AuditAction::Merge
+            } else {
+                AuditAction::Update
+            };
+            tx.append_audit(
+                RecordKind::Case,
+                &case_id,
+                &audit_entry(actor, action, Some(updated.version), vec![change]),
+                false,
+            )?;
+            tx.put_case(updated)?;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+
+    /// Merges expert `raw_id` into `into`: fills the kept record's empty fields, moves case
+    /// links, archives the merged record and redirects its public URL.
+    pub fn merge_experts(&self, raw_id: &str, into: &str, actor: &Actor) -> Result<Versioned<Expert>, AppError> {
+        let merged_id = parse_path_id(raw_id)?;
+        let kept_id =
+            RecordId::parse(into).map_err(|message| AppError::Invalid(vec![FieldError::new("into", message)]))?;
+        if merged_id == kept_id {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "into",
+                "an expert cannot be merged into itself",
+            )]));
+        }
+        let committed = self.store().write(|tx| {
+            let merged = tx.expert(&merged_id)?.ok_or_else(|| not_found::<Expert>(&merged_id))?;
+            let kept = tx.expert(&kept_id)?.ok_or_else(|| {
+                AppError::Invalid(vec![FieldError::new("into", format!("no expert with id '{kept_id}'"))])
+            })?;
+            if kept.record.status == Status::Archived {
+                return Err(AppError::Conflict(format!(
+                    "'{kept_id}' is archived; merge into an active record"
+                )));
+            }
+            let mut filled = kept.record.clone();
+            let source = &merged.record;
+            fill_if_empty(&mut filled.position, &source.position);
+            fill_if_empty(&mut filled.organisation, &source.organisation);
+            fill_if_empty(&mut filled.bio, &source.bio);
+            fill_if_empty(&mut filled.email, &source.email);
+            fill_if_empty(&mut filled.phone, &source.phone);
+            if filled.expertise.trim().is_empty() {
+                filled.expertise = source.expertise.clone();
+            }
+            if filled.topics.is_empty() {
+                filled.topics = source.topics.clone();
+            }
+            let kept_after = if filled == kept.record {
+                kept.clone()
+            } else {
+                Versioned {
+                    record: filled,
+                    version: kept.version + 1,
+                    created_at: kept.created_at,
+                    updated_at: now(),
+                }
+            };
+            let before = Expert::to_json(self, &kept, Visibility::Admin);
+            let after = Expert::to_json(self, &kept_after, Visibility::Admin);
+            let mut changes = field_changes(Some(&before), Some(&after), Expert::FIELDS);
+            changes.push(crate::store::FieldChange {
+                field: "merged_from".to_string(),
+                before: Value::Null,
+                after: Value::String(merged_id.to_string()),
+            });
+            tx.append_audit(
+                RecordKind::Expert,
+                &kept_id,
+                &audit_entry(actor, AuditAction::Merge, Some(kept_after.version), changes),
+                false,
+            )?;
+            tx.put_expert(kept_after.clone())?;
+
+            let mut archived = merged.record.clone();
+            archived.status = Status::Archived;
+            let archived = Versioned {
+                record: archived,
+                version: merged.version + 1,
+                created_at: merged.created_at,
+                updated_at: now(),
+            };
+            let archive_changes = vec![
+                crate::store::FieldChange {
+                    field: "status".into(),
+                    before: Value::String(merged.record.status.to_string()),
+                    after: Value::String("archived".into()),
+                },
+                crate::store::FieldChange {
+                    field: "merged_into".into(),
+                    before: Value::Null,
+                    after: Value::String(kept_id.to_string()),
+                },
+            ];
+            tx.append_audit(
+                RecordKind::Expert,
+                &merged_id,
+                &audit_entry(actor, AuditAction::Merge, Some(archived.version), archive_changes),
+                false,
+            )?;
+            tx.put_expert(archived)?;
+            tx.put_redirect(RecordKind::Expert, &merged_id, &kept_id);
+            self.unlink_expert_from_cases(tx, &merged_id, Some(&kept_id), actor)?;
+            Ok(kept_after)
+        })?;
+        self.index_changes()?;
+        Ok(committed.value)
+    }
+
+    /// The audit trail of `experts/{id}` or `cases/{id}`, oldest first.
+    pub fn audit_trail(&self, entity: &str) -> Result<Vec<AuditEntry>, AppError> {
+        let Some((kind, id)) = entity.split_once('/') else {
+            return Err(AppError::bad_parameter("entity", "use experts/{id} or cases/{id}"));
+        };
+        let kind = RecordKind::parse_plural(kind).map_err(|message| AppError::bad_parameter("entity", message))?;
+        let id = RecordId::parse(id).map_err(|message| AppError::bad_parameter("entity", message))?;
+        Ok(self.store().audit_entries(kind, &id)?)
+    }
+
+    /// Stores a contact request for staff; the expert must be published.
+    pub fn submit_contact_request(&self, draft: ContactRequestDraft) -> Result<StoredContactRequest, AppError> {
+        let request = ContactRequest::parse(draft).map_err(AppError::Invalid)?;
+        let expert_id = request.expert_id.clone();
+        let published = self
+            .store()
+            .expert(&expert_id)?
+            .is_some_and(|expert| expert.record.status == Status::Published);
+        if !published {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "expert_id",
+                format!("no published expert with id '{expert_id}'"),
+            )]));
+        }
+        let committed = self
+            .store()
+            .write(|tx| -> Result<StoredContactRequest, AppError> { Ok(tx.add_contact_request(request, now())?) })?;
+        Ok(committed.value)
+    }
+
+    pub fn contact_requests(&self) -> Result<Vec<StoredContactRequest>, AppError> {
+        Ok(self.store().contact_requests()?)
+    }
+
+    /// Published cases that name an expert (for their profile).
+    pub fn cases_of_expert(&self, expert_id: &str) -> Result<Vec<Versioned<Case>>, AppError> {
+        let mut cases = Vec::new();
+        for hit in self.engine().cases_of_expert(expert_id, 20)? {
+            let Ok(id) = RecordId::parse(&hit.id) else { continue };
+            if let Some(case) = self.store().case(&id)? {
+                if case.record.status == Status::Published {
+                    cases.push(case);
+                }
+            }
+        }
+        Ok(cases)
+    }
+}
+
+fn fill_if_empty(target: &mut Option<String>, source: &Option<String>) {
+    if target.as_deref().is_none_or(|text| text.trim().is_empty()) && source.is_some() {
+        target.clone_from(source);
+    }
+}

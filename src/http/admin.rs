@@ -1,0 +1,355 @@
+//! Staff endpoints under `/v1/admin`: every one needs a bearer token (401 otherwise; failed
+//! attempts are rate-limited per client address).
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::dto;
+use super::error::ApiError;
+use super::extract::{
+    IfMatch, MAX_IMPORT_BODY_BYTES, content_type, if_match, json_body, only_known, query_pairs, read_body, single,
+};
+use super::public::listing_params;
+use super::{HttpState, blocking, too_many};
+use crate::app::{Actor, App, AppError, EditableRecord, VersionCheck};
+use crate::curation::import::ImportFormat;
+use crate::domain::{Case, Expert, RecordKind, Versioned};
+use crate::wire::Visibility;
+
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+        .filter(|token| !token.is_empty())
+}
+
+/// Lets a request through to `/v1/admin` only with a valid token; the actor goes along.
+pub async fn require_token(State(state): State<HttpState>, mut request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/v1/admin") {
+        return next.run(request).await;
+    }
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |ConnectInfo(address)| {
+            address.ip()
+        });
+    let Some(token) = bearer_token(request.headers()) else {
+        return ApiError::unauthorized().into_response();
+    };
+    let app = state.app.clone();
+    let actor = match blocking(move || app.authenticate(&token)).await {
+        Ok(actor) => actor,
+        Err(error) => return error.into_response(),
+    };
+    match actor {
+        Some(actor) => {
+            request.extensions_mut().insert(actor);
+            next.run(request).await
+        }
+        None => match too_many(&state.limits.failed_logins, client) {
+            Some(refusal) => refusal.into_response(),
+            None => ApiError::unauthorized().into_response(),
+        },
+    }
+}
+
+fn actor_of(headers_extensions: &axum::http::Extensions) -> Actor {
+    headers_extensions
+        .get::<Actor>()
+        .cloned()
+        .unwrap_or_else(|| Actor::named("unknown"))
+}
+
+fn version_check(headers: &HeaderMap) -> Result<VersionCheck, ApiError> {
+    Ok(match if_match(headers)? {
+        IfMatch::Absent => VersionCheck::Missing,
+        IfMatch::Any => VersionCheck::Any,
+        IfMatch::Version(version) => VersionCheck::Exactly(version),
+    })
+}
+
+fn with_etag(status: StatusCode, version: u64, body: Value, location: Option<String>) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    if let Some(location) = location.and_then(|location| HeaderValue::from_str(&location).ok()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn record_response<R: EditableRecord>(
+    app: &App,
+    status: StatusCode,
+    stored: &Versioned<R>,
+    location: bool,
+) -> Response {
+    let body = R::to_json(app, stored, Visibility::Admin);
+    let location = location.then(|| format!("/v1/admin/{}/{}", R::KIND.plural(), R::id(&stored.record)));
+    with_etag(status, stored.version, body, location)
+}
+
+async fn create<R: EditableRecord + Send + 'static>(state: HttpState, request: Request) -> Result<Response, ApiError> {
+    let actor = actor_of(request.extensions());
+    let (parts, body) = request.into_parts();
+    let body = json_body(&parts.headers, body, &[]).await?;
+    let app = state.app.clone();
+    let stored = blocking(move || app.create_record::<R>(&body, &actor)).await?;
+    Ok(record_response(&state.app, StatusCode::CREATED, &stored, true))
+}
+
+async fn read<R: EditableRecord + Send + 'static>(state: HttpState, id: String) -> Result<Response, ApiError> {
+    let app = state.app.clone();
+    let stored = blocking(move || app.admin_record::<R>(&id)).await?;
+    Ok(record_response(&state.app, StatusCode::OK, &stored, false))
+}
+
+async fn replace<R: EditableRecord + Send + 'static>(
+    state: HttpState,
+    id: String,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let actor = actor_of(request.extensions());
+    let (parts, body) = request.into_parts();
+    let expected = version_check(&parts.headers)?;
+    let body = json_body(&parts.headers, body, &[]).await?;
+    let app = state.app.clone();
+    let stored = blocking(move || app.replace_record::<R>(&id, &body, expected, &actor)).await?;
+    Ok(record_response(&state.app, StatusCode::OK, &stored, false))
+}
+
+async fn patch<R: EditableRecord + Send + 'static>(
+    state: HttpState,
+    id: String,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let actor = actor_of(request.extensions());
+    let (parts, body) = request.into_parts();
+    let expected = version_check(&parts.headers)?;
+    let body = json_body(&parts.headers, body, &["application/merge-patch+json"]).await?;
+    let app = state.app.clone();
+    let stored = blocking(move || app.patch_record::<R>(&id, &body, expected, &actor)).await?;
+    Ok(record_response(&state.app, StatusCode::OK, &stored, false))
+}
+
+async fn delete<R: EditableRecord + Send + 'static>(
+    state: HttpState,
+    id: String,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let actor = actor_of(request.extensions());
+    let pairs = query_pairs(request.uri().query());
+    only_known(&pairs, &["erase"])?;
+    let erase = match single(&pairs, "erase") {
+        Some(raw) => crate::app::parse_bool_parameter("erase", &raw)?,
+        None => false,
+    };
+    let expected = version_check(request.headers())?;
+    let app = state.app.clone();
+    blocking(move || app.delete_record::<R>(&id, expected, erase, &actor)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn create_expert(State(state): State<HttpState>, request: Request) -> Result<Response, ApiError> {
+    create::<Expert>(state, request).await
+}
+pub async fn get_expert(State(state): State<HttpState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    read::<Expert>(state, id).await
+}
+pub async fn replace_expert(
+    State(state): State<HttpState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    replace::<Expert>(state, id, request).await
+}
+pub async fn patch_expert(
+    State(state): State<HttpState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    patch::<Expert>(state, id, request).await
+}
+pub async fn delete_expert(
+    State(state): State<HttpState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    delete::<Expert>(state, id, request).await
+}
+pub async fn create_case(State(state): State<HttpState>, request: Request) -> Result<Response, ApiError> {
+    create::<Case>(state, request).await
+}
+pub async fn get_case(State(state): State<HttpState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    read::<Case>(state, id).await
+}
+pub async fn replace_case(
+    State(state): State<HttpState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    replace::<Case>(state, id, request).await
+}
+pub async fn patch_case(
+    State(state): State<HttpState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    patch::<Case>(state, id, request).await
+}
+pub async fn delete_case(
+    State(state): State<HttpState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    delete::<Case>(state, id, request).await
+}
+
+pub async fn search_experts(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
+    let params = listing_params(&uri, true)?;
+    let app = state.app.clone();
+    let page = blocking(move || app.search_experts(&params, false)).await?;
+    Ok(Json(dto::expert_listing(
+        &page,
+        &state.app.vocabulary().regions,
+        Visibility::Admin,
+    ))
+    .into_response())
+}
+
+pub async fn search_cases(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
+    let params = listing_params(&uri, false)?;
+    let app = state.app.clone();
+    let page = blocking(move || app.search_cases(&params, false)).await?;
+    Ok(Json(dto::case_listing(&page, &state.app.vocabulary().regions)).into_response())
+}
+
+pub async fn merge_expert(
+    State(state): State<HttpState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let actor = actor_of(request.extensions());
+    let (parts, body) = request.into_parts();
+    let body = json_body(&parts.headers, body, &[]).await?;
+    let into = match body.get("into") {
+        Some(Value::String(into)) => into.clone(),
+        _ => {
+            return Err(ApiError::from(AppError::Invalid(vec![crate::domain::FieldError::new(
+                "into",
+                "give the id of the expert to keep as a string",
+            )])));
+        }
+    };
+    if let Some(extra) = body
+        .as_object()
+        .and_then(|object| object.keys().find(|key| key.as_str() != "into"))
+    {
+        return Err(ApiError::from(AppError::Invalid(vec![crate::domain::FieldError::new(
+            extra.as_str(),
+            "unknown field",
+        )])));
+    }
+    let app = state.app.clone();
+    let kept = blocking(move || app.merge_experts(&id, &into, &actor)).await?;
+    Ok(record_response(&state.app, StatusCode::OK, &kept, false))
+}
+
+fn kind_parameter(pairs: &[(String, String)]) -> Result<RecordKind, ApiError> {
+    let raw = single(pairs, "kind")
+        .ok_or_else(|| ApiError::from(AppError::bad_parameter("kind", "is required: experts or cases")))?;
+    RecordKind::parse_plural(&raw).map_err(|message| ApiError::from(AppError::bad_parameter("kind", message)))
+}
+
+pub async fn import(State(state): State<HttpState>, request: Request) -> Result<Response, ApiError> {
+    let actor = actor_of(request.extensions());
+    let pairs = query_pairs(request.uri().query());
+    only_known(&pairs, &["kind"])?;
+    let kind = kind_parameter(&pairs)?;
+    let media = content_type(request.headers()).unwrap_or_default();
+    let Some(format) = ImportFormat::from_content_type(&media) else {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send application/json (an array), application/x-ndjson (JSON Lines) or text/csv",
+        ));
+    };
+    let bytes = read_body(request.into_body(), MAX_IMPORT_BODY_BYTES).await?;
+    let app = state.app.clone();
+    let report = blocking(move || app.import(kind, bytes.as_ref(), format, &actor, &mut |_| {})).await?;
+    Ok(Json(dto::import_response(&report)).into_response())
+}
+
+pub async fn export(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
+    let pairs = query_pairs(uri.query());
+    only_known(&pairs, &["kind"])?;
+    let kind = kind_parameter(&pairs)?;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(64);
+    let app = state.app.clone();
+    tokio::task::spawn_blocking(move || {
+        let failure_sender = sender.clone();
+        let result = app.export(kind, &mut |line| sender.blocking_send(Ok(line)).is_ok());
+        if let Err(error) = result {
+            tracing::error!(%error, "export failed");
+            let _ = failure_sender.blocking_send(Err(std::io::Error::other("export failed")));
+        }
+    });
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    });
+    let mut response = Body::from_stream(stream).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson; charset=utf-8"),
+    );
+    let file_name = format!("attachment; filename=\"citypeers-{}.jsonl\"", kind.plural());
+    if let Ok(disposition) = HeaderValue::from_str(&file_name) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    Ok(response)
+}
+
+pub async fn duplicates(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
+    only_known(&query_pairs(uri.query()), &[])?;
+    let app = state.app.clone();
+    let pairs = blocking(move || app.duplicates()).await?;
+    let pairs = dto::duplicate_pairs(pairs);
+    Ok(Json(dto::DuplicatesResponse { pairs: &pairs }).into_response())
+}
+
+pub async fn audit(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
+    let pairs = query_pairs(uri.query());
+    only_known(&pairs, &["entity"])?;
+    let entity = single(&pairs, "entity").ok_or_else(|| {
+        ApiError::from(AppError::bad_parameter(
+            "entity",
+            "is required: experts/{id} or cases/{id}",
+        ))
+    })?;
+    let app = state.app.clone();
+    let requested = entity.clone();
+    let entries = blocking(move || app.audit_trail(&requested)).await?;
+    Ok(Json(dto::audit_response(&entity, &entries)).into_response())
+}
+
+pub async fn contact_requests(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
+    only_known(&query_pairs(uri.query()), &[])?;
+    let app = state.app.clone();
+    let requests = blocking(move || app.contact_requests()).await?;
+    let out: Vec<_> = requests.iter().map(dto::contact_request_out).collect();
+    Ok(Json(json!({ "requests": out })).into_response())
+}

@@ -1,0 +1,298 @@
+//! The HTTP API: the only code that knows axum. Routes, handlers, request parsing, errors to
+//! status codes, CORS, caching headers, rate limits and metrics. Handlers call the service
+//! (`app`) on the blocking pool, never the engines.
+
+mod admin;
+pub(crate) mod dto;
+mod error;
+mod extract;
+mod ops;
+mod public;
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+use governor::{Quota, RateLimiter};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+
+pub use self::Limits as RateLimits;
+pub use error::ApiError;
+
+use crate::app::{App, AppError};
+
+type KeyedLimiter =
+    RateLimiter<IpAddr, governor::state::keyed::HashMapStateStore<IpAddr>, governor::clock::DefaultClock>;
+
+/// Limits on abuse: failed admin logins and public contact requests, per client address.
+pub struct Limits {
+    failed_logins: KeyedLimiter,
+    contact_requests: KeyedLimiter,
+}
+
+impl Limits {
+    pub fn new(failed_logins_per_minute: u32, contact_requests_per_minute: u32) -> Limits {
+        let per_minute = |count: u32| Quota::per_minute(NonZeroU32::new(count.max(1)).unwrap_or(NonZeroU32::MIN));
+        Limits {
+            failed_logins: RateLimiter::hashmap(per_minute(failed_logins_per_minute)),
+            contact_requests: RateLimiter::hashmap(per_minute(contact_requests_per_minute)),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::new(10, 5)
+    }
+}
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: App,
+    pub limits: Arc<Limits>,
+}
+
+/// Runs a blocking service call on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(join_error) => Err(ApiError::from(AppError::Internal(format!(
+            "a request task failed: {join_error}"
+        )))),
+    }
+}
+
+pub(crate) fn too_many(limiter: &KeyedLimiter, client: IpAddr) -> Option<ApiError> {
+    limiter.check_key(&client).err().map(|not_until| {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+        ApiError::too_many_requests(wait.as_secs() + 1)
+    })
+}
+
+/// Every route, so that tests (and the OpenAPI check) can list them from the router itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub method: Method,
+    pub path: &'static str,
+    pub admin: bool,
+}
+
+struct Routes {
+    router: Router<HttpState>,
+    listed: Vec<RouteInfo>,
+}
+
+impl Routes {
+    fn add(mut self, path: &'static str, methods: &[Method], handler: MethodRouter<HttpState>) -> Routes {
+        for method in methods {
+            self.listed.push(RouteInfo {
+                method: method.clone(),
+                path,
+                admin: path.starts_with("/v1/admin"),
+            });
+        }
+        self.router = self.router.route(path, handler);
+        self
+    }
+}
+
+fn routes() -> Routes {
+    use axum::routing::{get, post};
+    let routes = Routes {
+        router: Router::new(),
+        listed: Vec::new(),
+    };
+    routes
+        .add("/", &[Method::GET], get(crate::web::index_page))
+        .add("/widget.js", &[Method::GET], get(crate::web::widget_script))
+        .add("/embed", &[Method::GET], get(crate::web::embed_page))
+        .add("/healthz", &[Method::GET], get(ops::healthz))
+        .add("/readyz", &[Method::GET], get(ops::readyz))
+        .add("/metrics", &[Method::GET], get(ops::metrics))
+        .add("/openapi.json", &[Method::GET], get(ops::openapi))
+        .add("/v1/experts", &[Method::GET], get(public::search_experts))
+        .add("/v1/experts/{id}", &[Method::GET], get(public::get_expert))
+        .add("/v1/experts/{id}/cases", &[Method::GET], get(public::expert_cases))
+        .add("/v1/cases", &[Method::GET], get(public::search_cases))
+        .add("/v1/cases/{id}", &[Method::GET], get(public::get_case))
+        .add("/v1/match", &[Method::POST], post(public::match_experts))
+        .add("/v1/topics", &[Method::GET], get(public::topics))
+        .add("/v1/regions", &[Method::GET], get(public::regions))
+        .add("/v1/suggest", &[Method::GET], get(public::suggest))
+        .add("/v1/contact-requests", &[Method::POST], post(public::contact_request))
+        .add(
+            "/v1/admin/experts",
+            &[Method::GET, Method::POST],
+            get(admin::search_experts).post(admin::create_expert),
+        )
+        .add(
+            "/v1/admin/experts/{id}",
+            &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE],
+            get(admin::get_expert)
+                .put(admin::replace_expert)
+                .patch(admin::patch_expert)
+                .delete(admin::delete_expert),
+        )
+        .add(
+            "/v1/admin/experts/{id}/merge",
+            &[Method::POST],
+            post(admin::merge_expert),
+        )
+        .add(
+            "/v1/admin/cases",
+            &[Method::GET, Method::POST],
+            get(admin::search_cases).post(admin::create_case),
+        )
+        .add(
+            "/v1/admin/cases/{id}",
+            &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE],
+            get(admin::get_case)
+                .put(admin::replace_case)
+                .patch(admin::patch_case)
+                .delete(admin::delete_case),
+        )
+        .add("/v1/admin/import", &[Method::POST], post(admin::import))
+        .add("/v1/admin/export", &[Method::GET], get(admin::export))
+        .add("/v1/admin/duplicates", &[Method::GET], get(admin::duplicates))
+        .add("/v1/admin/audit", &[Method::GET], get(admin::audit))
+        .add(
+            "/v1/admin/contact-requests",
+            &[Method::GET],
+            get(admin::contact_requests),
+        )
+}
+
+/// Every route of the API with its method, as the router has them.
+pub fn route_list() -> Vec<RouteInfo> {
+    routes().listed
+}
+
+/// The whole HTTP API over a service.
+pub fn router(app: App, limits: Limits) -> Router {
+    ops::install_metrics_recorder();
+    let state = HttpState {
+        app,
+        limits: Arc::new(limits),
+    };
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+        ])
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .max_age(std::time::Duration::from_secs(3600));
+    routes()
+        .router
+        .route_layer(middleware::from_fn_with_state(state.clone(), admin::require_token))
+        .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method; see /openapi.json",
+            )
+        })
+        .layer(middleware::from_fn_with_state(state.clone(), public_caching))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(CompressionLayer::new())
+        .layer(cors)
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then shuts the service down
+/// cleanly (index merges finished, store flushed).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = router(app.clone(), limits).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
+    let closing = app.clone();
+    tokio::task::spawn_blocking(move || closing.shutdown())
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(|error| std::io::Error::other(error.to_string()))?;
+    Ok(())
+}
+
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |path| path.as_str().to_string());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("citypeers_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("citypeers_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Public reads carry an ETag that changes whenever the index does, and answer a matching
+/// `If-None-Match` with 304 without searching again.
+async fn public_caching(State(state): State<HttpState>, request: Request, next: Next) -> Response {
+    let cacheable = request.method() == Method::GET
+        && request.uri().path().starts_with("/v1/")
+        && !request.uri().path().starts_with("/v1/admin");
+    if !cacheable {
+        return next.run(request).await;
+    }
+    let generation = state.app.readiness().index_seq;
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(&request.uri().to_string(), &mut hasher);
+    let etag = format!("W/\"{generation}-{:x}\"", std::hash::Hasher::finish(&hasher));
+    let if_none_match = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
+    if if_none_match
+        .as_deref()
+        .is_some_and(|candidates| candidates.split(',').any(|candidate| candidate.trim() == etag))
+    {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            response.headers_mut().insert(header::ETAG, value);
+        }
+        return response;
+    }
+    let mut response = next.run(request).await;
+    if response.status().is_success() {
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            headers.insert(header::ETAG, value);
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=30"));
+        headers.insert(
+            HeaderName::from_static("vary"),
+            HeaderValue::from_static("Accept-Encoding, Origin"),
+        );
+    }
+    response
+}

@@ -1,0 +1,392 @@
+//! Pure ranking: candidates and a request in, ranked matches with a score breakdown and the
+//! ingredients of their reasons out. No I/O: everything it needs arrives as arguments.
+
+pub mod reasons;
+pub mod settings;
+
+use std::collections::HashMap;
+
+pub use reasons::{ReasonLabels, ReasonLanguage, render_reasons};
+pub use settings::RankingSettings;
+
+use crate::domain::{LanguageCode, Topic};
+use crate::search::CandidateFeatures;
+use crate::vocab::Taxonomy;
+
+/// A topic the request is about, with how strongly the request says so.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WantedTopic {
+    pub topic: Topic,
+    pub weight: f32,
+}
+
+/// A relevant case, as evidence for the experts linked to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseEvidence {
+    pub case_id: String,
+    /// Relevance relative to the best case of the request, in [0, 1].
+    pub relevance: f32,
+    pub topics: Vec<Topic>,
+    pub experts: Vec<String>,
+}
+
+/// What a match request asks for, as ranking sees it.
+pub struct MatchContext<'a> {
+    pub settings: &'a RankingSettings,
+    pub taxonomy: &'a Taxonomy,
+    pub wanted_topics: Vec<WantedTopic>,
+    pub requested_languages: Vec<LanguageCode>,
+    pub challenge_language: Option<LanguageCode>,
+    pub preferred_regions: Vec<u64>,
+    pub requester_subregion: Option<u64>,
+    pub cases: Vec<CaseEvidence>,
+}
+
+/// The five parts of a match's score, each in [0, 1].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Breakdown {
+    pub text: f32,
+    pub topic: f32,
+    pub language: f32,
+    pub region: f32,
+    pub evidence: f32,
+}
+
+/// How a candidate relates to the request's best-served topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopicRelation {
+    Tagged,
+    ShownInText,
+    CaseAbout,
+    AreaOnly,
+    MentionedInText,
+    Related,
+}
+
+/// Why a match ranks where it does; rendered as sentences by `reasons`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Explanation {
+    pub topics: Vec<(Topic, TopicRelation)>,
+    pub shared_languages: Vec<LanguageCode>,
+    pub in_preferred_region: Option<u64>,
+    pub in_requester_subregion: Option<u64>,
+    /// Relevant cases the expert is linked to, most relevant first.
+    pub cases: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RankedMatch {
+    pub candidate: CandidateFeatures,
+    pub score: f32,
+    pub breakdown: Breakdown,
+    pub explanation: Explanation,
+}
+
+fn credit_for(
+    candidate: &CandidateFeatures,
+    topic: Topic,
+    evidence_topics: &[Topic],
+    taxonomy: &Taxonomy,
+    credits: &settings::TopicCredits,
+) -> (f32, Option<TopicRelation>) {
+    let shows = |list: &[Topic]| {
+        if topic.is_area() {
+            list.iter().any(|shown| shown.area() == topic)
+        } else {
+            list.contains(&topic)
+        }
+    };
+    let options = [
+        (shows(&candidate.tagged_topics), credits.tagged, TopicRelation::Tagged),
+        (
+            shows(&candidate.inferred_strong),
+            credits.inferred_strong,
+            TopicRelation::ShownInText,
+        ),
+        (shows(evidence_topics), credits.case_evidence, TopicRelation::CaseAbout),
+        (
+            candidate.area_tags.contains(&topic.area()),
+            credits.area_only,
+            TopicRelation::AreaOnly,
+        ),
+        (
+            shows(&candidate.inferred_weak),
+            credits.inferred_weak,
+            TopicRelation::MentionedInText,
+        ),
+    ];
+    let mut best = (0.0f32, None);
+    for (applies, credit, relation) in options {
+        if applies && credit > best.0 {
+            best = (credit, Some(relation));
+        }
+    }
+    if best.0 < credits.related && !topic.is_area() {
+        let related = &taxonomy.entry(topic).related;
+        let shows_related = related
+            .iter()
+            .any(|other| candidate.tagged_topics.contains(other) || candidate.inferred_strong.contains(other));
+        if shows_related {
+            best = (credits.related, Some(TopicRelation::Related));
+        }
+    }
+    best
+}
+
+/// The topic part: 0.6 × best credit + 0.4 × credit weighted by the request's topic weights.
+fn topic_part(
+    candidate: &CandidateFeatures,
+    wanted: &[WantedTopic],
+    evidence_topics: &[Topic],
+    taxonomy: &Taxonomy,
+    credits: &settings::TopicCredits,
+) -> (f32, Vec<(Topic, TopicRelation)>) {
+    let mut best = 0.0f32;
+    let mut weighted = 0.0f32;
+    let mut total_weight = 0.0f32;
+    let mut relations = Vec::new();
+    for wanted_topic in wanted {
+        let (credit, relation) = credit_for(candidate, wanted_topic.topic, evidence_topics, taxonomy, credits);
+        best = best.max(credit);
+        weighted += credit * wanted_topic.weight;
+        total_weight += wanted_topic.weight;
+        if let Some(relation) = relation {
+            relations.push((wanted_topic.topic, relation, credit));
+        }
+    }
+    relations.sort_by(|left, right| right.2.total_cmp(&left.2));
+    let mean = if total_weight > 0.0 {
+        weighted / total_weight
+    } else {
+        0.0
+    };
+    (
+        0.6 * best + 0.4 * mean,
+        relations
+            .into_iter()
+            .map(|(topic, relation, _)| (topic, relation))
+            .collect(),
+    )
+}
+
+/// Ranks match candidates: weighted mean of the parts that apply, then city diversity.
+pub fn rank_matches(candidates: Vec<CandidateFeatures>, context: &MatchContext<'_>, limit: usize) -> Vec<RankedMatch> {
+    let settings = &context.settings.matching;
+    let weights = &settings.weights;
+    let best_text = candidates
+        .iter()
+        .map(|candidate| candidate.text_score)
+        .fold(0.0f32, f32::max);
+    let mut cases_by_expert: HashMap<&str, Vec<&CaseEvidence>> = HashMap::new();
+    for case in &context.cases {
+        for expert in &case.experts {
+            cases_by_expert.entry(expert.as_str()).or_default().push(case);
+        }
+    }
+    let language_applies = !context.requested_languages.is_empty() || context.challenge_language.is_some();
+    let region_weight = if !context.preferred_regions.is_empty() {
+        weights.region
+    } else if context.requester_subregion.is_some() {
+        weights.region_without_preference
+    } else {
+        0.0
+    };
+    let applicable = [
+        (best_text > 0.0, weights.text),
+        (!context.wanted_topics.is_empty(), weights.topic),
+        (language_applies, weights.language),
+        (region_weight > 0.0, region_weight),
+        (!context.cases.is_empty(), weights.evidence),
+    ];
+    let weight_sum: f32 = applicable
+        .iter()
+        .filter(|(applies, _)| *applies)
+        .map(|(_, weight)| weight)
+        .sum();
+
+    let mut ranked: Vec<RankedMatch> = candidates
+        .into_iter()
+        .map(|candidate| {
+            let mut explanation = Explanation::default();
+            let linked_cases = cases_by_expert.get(candidate.id.as_str()).cloned().unwrap_or_default();
+            let evidence_topics: Vec<Topic> = linked_cases
+                .iter()
+                .flat_map(|case| case.topics.iter().copied())
+                .collect();
+            let text = if best_text > 0.0 {
+                candidate.text_score / best_text
+            } else {
+                0.0
+            };
+            let (topic, relations) = topic_part(
+                &candidate,
+                &context.wanted_topics,
+                &evidence_topics,
+                context.taxonomy,
+                &settings.topic,
+            );
+            explanation.topics = relations;
+            let language = if !context.requested_languages.is_empty() {
+                explanation.shared_languages = context
+                    .requested_languages
+                    .iter()
+                    .copied()
+                    .filter(|language| candidate.languages.contains(language))
+                    .collect();
+                if explanation.shared_languages.is_empty() {
+                    0.0
+                } else {
+                    1.0
+                }
+            } else if let Some(language) = context.challenge_language {
+                if candidate.languages.contains(&language) {
+                    explanation.shared_languages = vec![language];
+                    settings.language.spoken
+                } else {
+                    settings.language.not_spoken
+                }
+            } else {
+                0.0
+            };
+            let region = if !context.preferred_regions.is_empty() {
+                explanation.in_preferred_region = context
+                    .preferred_regions
+                    .iter()
+                    .copied()
+                    .find(|region| candidate.regions.contains(region));
+                if explanation.in_preferred_region.is_some() {
+                    1.0
+                } else {
+                    0.0
+                }
+            } else if let Some(subregion) = context.requester_subregion {
+                if candidate.regions.contains(&subregion) {
+                    explanation.in_requester_subregion = Some(subregion);
+                    1.0
+                } else {
+                    0.0
+                }
+            } else {
+                0.0
+            };
+            let mut linked_sorted = linked_cases.clone();
+            linked_sorted.sort_by(|left, right| right.relevance.total_cmp(&left.relevance));
+            let evidence = linked_sorted.first().map_or(0.0, |case| case.relevance);
+            explanation.cases = linked_sorted.iter().map(|case| case.case_id.clone()).collect();
+            let breakdown = Breakdown {
+                text,
+                topic,
+                language,
+                region,
+                evidence,
+            };
+            let parts = [text, topic, language, region, evidence];
+            let weighted: f32 = applicable
+                .iter()
+                .zip(parts)
+                .filter(|((applies, _), _)| *applies)
+                .map(|((_, weight), part)| weight * part)
+                .sum();
+            let score = if weight_sum > 0.0 {
+                (weighted / weight_sum).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            RankedMatch {
+                candidate,
+                score,
+                breakdown,
+                explanation,
+            }
+        })
+        .collect();
+    ranked.sort_by(|left, right| {
+        right
+            .score
+            .total_cmp(&left.score)
+            .then(right.breakdown.text.total_cmp(&left.breakdown.text))
+            .then(left.candidate.id.cmp(&right.candidate.id))
+    });
+    diversify_by_city(
+        ranked,
+        settings.diversity.max_per_city,
+        settings.diversity.within,
+        limit,
+    )
+}
+
+/// Keeps at most `max_per_city` experts of one city among the first `within` while other
+/// cities' experts qualify; the ones held back follow after. Scores stay descending.
+fn diversify_by_city(ranked: Vec<RankedMatch>, max_per_city: usize, within: usize, limit: usize) -> Vec<RankedMatch> {
+    let mut chosen: Vec<RankedMatch> = Vec::with_capacity(limit);
+    let mut held_back: Vec<RankedMatch> = Vec::new();
+    let mut per_city: HashMap<u64, usize> = HashMap::new();
+    for candidate in ranked {
+        if chosen.len() >= limit {
+            break;
+        }
+        let count = per_city.entry(candidate.candidate.city_key).or_default();
+        if chosen.len() < within && *count >= max_per_city {
+            held_back.push(candidate);
+            continue;
+        }
+        *count += 1;
+        chosen.push(candidate);
+    }
+    for candidate in held_back {
+        if chosen.len() >= limit {
+            break;
+        }
+        chosen.push(candidate);
+    }
+    // Held-back experts come after the diverse head; keep the list in descending score
+    // order by lowering a held-back expert's score to the one before it, if needed.
+    for position in 1..chosen.len() {
+        if chosen[position].score > chosen[position - 1].score {
+            chosen[position].score = chosen[position - 1].score;
+        }
+    }
+    chosen
+}
+
+/// Orders a listing's candidates by text relevance and the topics read from `q`.
+pub fn rank_listing(
+    candidates: Vec<CandidateFeatures>,
+    wanted_topics: &[WantedTopic],
+    taxonomy: &Taxonomy,
+    settings: &RankingSettings,
+) -> Vec<(CandidateFeatures, f32)> {
+    let weights = &settings.search.weights;
+    let best_text = candidates
+        .iter()
+        .map(|candidate| candidate.text_score)
+        .fold(0.0f32, f32::max);
+    let text_weight = if best_text > 0.0 { weights.text } else { 0.0 };
+    let topic_weight = if wanted_topics.is_empty() { 0.0 } else { weights.topic };
+    let weight_sum = text_weight + topic_weight;
+    let mut scored: Vec<(CandidateFeatures, f32)> = candidates
+        .into_iter()
+        .map(|candidate| {
+            let text = if best_text > 0.0 {
+                candidate.text_score / best_text
+            } else {
+                0.0
+            };
+            let (topic, _) = topic_part(&candidate, wanted_topics, &[], taxonomy, &settings.matching.topic);
+            let score = if weight_sum > 0.0 {
+                (text_weight * text + topic_weight * topic) / weight_sum
+            } else {
+                0.0
+            };
+            (candidate, score)
+        })
+        .collect();
+    scored.sort_by(|left, right| {
+        right
+            .1
+            .total_cmp(&left.1)
+            .then(right.0.text_score.total_cmp(&left.0.text_score))
+            .then(left.0.id.cmp(&right.0.id))
+    });
+    scored
+}

@@ -1,0 +1,335 @@
+//! Reasons as sentences in the language the client asks for (en, de, fr, es, pt).
+
+use std::collections::HashMap;
+
+use super::{Explanation, TopicRelation};
+use crate::domain::LanguageCode;
+use crate::vocab::{Regions, Taxonomy};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ReasonLanguage {
+    #[default]
+    English,
+    German,
+    French,
+    Spanish,
+    Portuguese,
+}
+
+impl ReasonLanguage {
+    pub const SUPPORTED: &'static str = "en, de, fr, es, pt";
+
+    pub fn parse(raw: &str) -> Result<ReasonLanguage, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "en" => Ok(ReasonLanguage::English),
+            "de" => Ok(ReasonLanguage::German),
+            "fr" => Ok(ReasonLanguage::French),
+            "es" => Ok(ReasonLanguage::Spanish),
+            "pt" => Ok(ReasonLanguage::Portuguese),
+            other => Err(format!(
+                "'{}' is not a supported language for labels and reasons; use one of {}",
+                crate::domain::id::truncate_for_message(other),
+                Self::SUPPORTED
+            )),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReasonLanguage::English => "en",
+            ReasonLanguage::German => "de",
+            ReasonLanguage::French => "fr",
+            ReasonLanguage::Spanish => "es",
+            ReasonLanguage::Portuguese => "pt",
+        }
+    }
+}
+
+/// Names the reasons need: labels, region names and case titles.
+pub struct ReasonLabels<'a> {
+    pub taxonomy: &'a Taxonomy,
+    pub regions: &'a Regions,
+    pub case_titles: &'a HashMap<String, String>,
+}
+
+/// Names of the languages practitioners use most, per reason language.
+fn language_name(language: LanguageCode, output: ReasonLanguage) -> String {
+    let names: &[(&str, [&str; 5])] = &[
+        ("en", ["English", "Englisch", "anglais", "inglés", "inglês"]),
+        ("de", ["German", "Deutsch", "allemand", "alemán", "alemão"]),
+        ("fr", ["French", "Französisch", "français", "francés", "francês"]),
+        ("es", ["Spanish", "Spanisch", "espagnol", "español", "espanhol"]),
+        (
+            "pt",
+            ["Portuguese", "Portugiesisch", "portugais", "portugués", "português"],
+        ),
+        ("ar", ["Arabic", "Arabisch", "arabe", "árabe", "árabe"]),
+        ("sw", ["Swahili", "Swahili", "swahili", "suajili", "suaíli"]),
+        ("ru", ["Russian", "Russisch", "russe", "ruso", "russo"]),
+        ("tr", ["Turkish", "Türkisch", "turc", "turco", "turco"]),
+        (
+            "vi",
+            ["Vietnamese", "Vietnamesisch", "vietnamien", "vietnamita", "vietnamita"],
+        ),
+    ];
+    let position = output as usize;
+    names
+        .iter()
+        .find(|(code, _)| *code == language.as_str())
+        .map(|(_, translations)| translations[position].to_string())
+        .unwrap_or_else(|| language.english_name().to_string())
+}
+
+/// M49 names in de, fr, es, pt (English names come from `Regions`).
+fn region_name(slug: &str, english: &str, output: ReasonLanguage) -> String {
+    let names: &[(&str, [&str; 4])] = &[
+        ("africa", ["Afrika", "Afrique", "África", "África"]),
+        (
+            "northern-africa",
+            ["Nordafrika", "Afrique du Nord", "África del Norte", "Norte da África"],
+        ),
+        (
+            "sub-saharan-africa",
+            [
+                "Subsahara-Afrika",
+                "Afrique subsaharienne",
+                "África subsahariana",
+                "África Subsaariana",
+            ],
+        ),
+        (
+            "eastern-africa",
+            ["Ostafrika", "Afrique de l'Est", "África Oriental", "África Oriental"],
+        ),
+        (
+            "middle-africa",
+            ["Zentralafrika", "Afrique centrale", "África Central", "África Central"],
+        ),
+        (
+            "southern-africa",
+            [
+                "Südliches Afrika",
+                "Afrique australe",
+                "África Austral",
+                "África Austral",
+            ],
+        ),
+        (
+            "western-africa",
+            [
+                "Westafrika",
+                "Afrique de l'Ouest",
+                "África Occidental",
+                "África Ocidental",
+            ],
+        ),
+        ("americas", ["Amerika", "Amériques", "Américas", "Américas"]),
+        (
+            "latin-america-and-the-caribbean",
+            [
+                "Lateinamerika und Karibik",
+                "Amérique latine et Caraïbes",
+                "América Latina y el Caribe",
+                "América Latina e Caribe",
+            ],
+        ),
+        ("caribbean", ["Karibik", "Caraïbes", "Caribe", "Caribe"]),
+        (
+            "central-america",
+            [
+                "Zentralamerika",
+                "Amérique centrale",
+                "Centroamérica",
+                "América Central",
+            ],
+        ),
+        (
+            "south-america",
+            ["Südamerika", "Amérique du Sud", "Sudamérica", "América do Sul"],
+        ),
+        (
+            "northern-america",
+            [
+                "Nordamerika",
+                "Amérique du Nord",
+                "América del Norte",
+                "América do Norte",
+            ],
+        ),
+        ("asia", ["Asien", "Asie", "Asia", "Ásia"]),
+        (
+            "central-asia",
+            ["Zentralasien", "Asie centrale", "Asia Central", "Ásia Central"],
+        ),
+        (
+            "eastern-asia",
+            ["Ostasien", "Asie de l'Est", "Asia Oriental", "Ásia Oriental"],
+        ),
+        (
+            "south-eastern-asia",
+            ["Südostasien", "Asie du Sud-Est", "Sudeste Asiático", "Sudeste Asiático"],
+        ),
+        (
+            "southern-asia",
+            ["Südasien", "Asie du Sud", "Asia Meridional", "Ásia Meridional"],
+        ),
+        (
+            "western-asia",
+            ["Westasien", "Asie occidentale", "Asia Occidental", "Ásia Ocidental"],
+        ),
+        ("europe", ["Europa", "Europe", "Europa", "Europa"]),
+        (
+            "eastern-europe",
+            ["Osteuropa", "Europe de l'Est", "Europa Oriental", "Europa Oriental"],
+        ),
+        (
+            "northern-europe",
+            [
+                "Nordeuropa",
+                "Europe du Nord",
+                "Europa del Norte",
+                "Europa Setentrional",
+            ],
+        ),
+        (
+            "southern-europe",
+            ["Südeuropa", "Europe du Sud", "Europa del Sur", "Europa Meridional"],
+        ),
+        (
+            "western-europe",
+            [
+                "Westeuropa",
+                "Europe de l'Ouest",
+                "Europa Occidental",
+                "Europa Ocidental",
+            ],
+        ),
+        ("oceania", ["Ozeanien", "Océanie", "Oceanía", "Oceania"]),
+        (
+            "mena",
+            [
+                "Nahost und Nordafrika",
+                "Moyen-Orient et Afrique du Nord",
+                "Oriente Medio y Norte de África",
+                "Oriente Médio e Norte da África",
+            ],
+        ),
+    ];
+    let position = match output {
+        ReasonLanguage::English => return english.to_string(),
+        ReasonLanguage::German => 0,
+        ReasonLanguage::French => 1,
+        ReasonLanguage::Spanish => 2,
+        ReasonLanguage::Portuguese => 3,
+    };
+    names
+        .iter()
+        .find(|(candidate, _)| *candidate == slug)
+        .map(|(_, translations)| translations[position].to_string())
+        .unwrap_or_else(|| english.to_string())
+}
+
+fn topic_sentence(relation: TopicRelation, label: &str, output: ReasonLanguage) -> String {
+    use ReasonLanguage::{English, French, German, Portuguese, Spanish};
+    use TopicRelation::{AreaOnly, CaseAbout, MentionedInText, Related, ShownInText, Tagged};
+    match (relation, output) {
+        (Tagged, English) => format!("Works on {label}"),
+        (Tagged, German) => format!("Arbeitet zu {label}"),
+        (Tagged, French) => format!("Travaille sur : {label}"),
+        (Tagged, Spanish) => format!("Trabaja en {label}"),
+        (Tagged, Portuguese) => format!("Trabalha com {label}"),
+        (ShownInText, English) => format!("Profile shows experience in {label}"),
+        (ShownInText, German) => format!("Profil zeigt Erfahrung in {label}"),
+        (ShownInText, French) => format!("Le profil montre une expérience en : {label}"),
+        (ShownInText, Spanish) => format!("El perfil muestra experiencia en {label}"),
+        (ShownInText, Portuguese) => format!("O perfil mostra experiência em {label}"),
+        (CaseAbout, English) => format!("Worked on a practice case on {label}"),
+        (CaseAbout, German) => format!("Beteiligt an einem Praxisbeispiel zu {label}"),
+        (CaseAbout, French) => format!("A contribué à un cas pratique sur : {label}"),
+        (CaseAbout, Spanish) => format!("Participó en un caso práctico sobre {label}"),
+        (CaseAbout, Portuguese) => format!("Participou de um caso prático sobre {label}"),
+        (AreaOnly, English) => format!("Works in the field of {label}"),
+        (AreaOnly, German) => format!("Tätig im Handlungsfeld {label}"),
+        (AreaOnly, French) => format!("Travaille dans le domaine : {label}"),
+        (AreaOnly, Spanish) => format!("Trabaja en el ámbito de {label}"),
+        (AreaOnly, Portuguese) => format!("Atua na área de {label}"),
+        (MentionedInText, English) => format!("Profile mentions {label}"),
+        (MentionedInText, German) => format!("Profil erwähnt {label}"),
+        (MentionedInText, French) => format!("Le profil mentionne : {label}"),
+        (MentionedInText, Spanish) => format!("El perfil menciona {label}"),
+        (MentionedInText, Portuguese) => format!("O perfil menciona {label}"),
+        (Related, English) => format!("Works on topics related to {label}"),
+        (Related, German) => format!("Arbeitet zu Themen verwandt mit {label}"),
+        (Related, French) => format!("Travaille sur des thèmes proches de : {label}"),
+        (Related, Spanish) => format!("Trabaja en temas relacionados con {label}"),
+        (Related, Portuguese) => format!("Trabalha com temas relacionados a {label}"),
+    }
+}
+
+/// The sentences for one match, most important first.
+pub fn render_reasons(explanation: &Explanation, labels: &ReasonLabels<'_>, output: ReasonLanguage) -> Vec<String> {
+    use ReasonLanguage::{English, French, German, Portuguese, Spanish};
+    let mut reasons = Vec::new();
+    for (topic, relation) in explanation.topics.iter().take(2) {
+        let label = labels.taxonomy.label(*topic, output.code());
+        let label = if matches!(output, English) {
+            label.to_lowercase_first()
+        } else {
+            label.to_string()
+        };
+        reasons.push(topic_sentence(*relation, &label, output));
+    }
+    for language in &explanation.shared_languages {
+        let name = language_name(*language, output);
+        reasons.push(match output {
+            English => format!("Speaks {name}"),
+            German => format!("Spricht {name}"),
+            French => format!("Parle {name}"),
+            Spanish => format!("Habla {name}"),
+            Portuguese => format!("Fala {name}"),
+        });
+    }
+    let region = explanation.in_preferred_region.or(explanation.in_requester_subregion);
+    if let Some(node) = region.and_then(|code| labels.regions.by_code(code)) {
+        let name = region_name(&node.slug, &node.name, output);
+        reasons.push(match output {
+            English => format!("Based in {name}"),
+            German => format!("Tätig in: {name}"),
+            French => format!("Basé·e en : {name}"),
+            Spanish => format!("Con sede en {name}"),
+            Portuguese => format!("Atua em: {name}"),
+        });
+    }
+    for case_id in explanation.cases.iter().take(2) {
+        let Some(title) = labels.case_titles.get(case_id) else {
+            continue;
+        };
+        reasons.push(match output {
+            English => format!("Contact for the case '{title}'"),
+            German => format!("Ansprechperson für das Praxisbeispiel „{title}“"),
+            French => format!("Personne de contact pour le cas « {title} »"),
+            Spanish => format!("Contacto para el caso «{title}»"),
+            Portuguese => format!("Contato para o caso «{title}»"),
+        });
+    }
+    reasons
+}
+
+trait LowercaseFirst {
+    fn to_lowercase_first(&self) -> String;
+}
+
+impl LowercaseFirst for str {
+    /// "Flood risk protection" → "flood risk protection", but acronyms stay ("SMEs").
+    fn to_lowercase_first(&self) -> String {
+        let mut characters = self.chars();
+        let Some(first) = characters.next() else {
+            return String::new();
+        };
+        let second_is_upper = characters.clone().next().is_some_and(char::is_uppercase);
+        if second_is_upper {
+            return self.to_string();
+        }
+        first.to_lowercase().chain(characters).collect()
+    }
+}

@@ -1,0 +1,410 @@
+//! Turns user text into bounded sets of index terms and builds tantivy queries from them:
+//! per-language stems, folded words, typo corrections from the index's own term dictionary,
+//! topic clauses and filters. User text never reaches tantivy's `QueryParser`.
+
+use std::collections::{HashMap, HashSet};
+
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
+
+use super::schema::CommonFields;
+use crate::domain::Topic;
+use crate::text::{Analyzers, TextLanguage, detect_language};
+use crate::vocab::{TopicEvidence, Vocabulary};
+
+/// Bounds on how much work one piece of user text can cause.
+#[derive(Clone, Copy, Debug)]
+pub struct QueryLimits {
+    /// Distinct words kept from a text; the rarest in the index are kept first.
+    pub max_words: usize,
+    /// Unknown words for which typo corrections are looked up.
+    pub max_corrected_words: usize,
+    /// Corrections kept per unknown word (the most frequent in the index).
+    pub max_corrections_per_word: usize,
+    /// Shortest word (in characters) that is corrected; from `two_edits_from` on, two edits.
+    pub shortest_corrected_word: usize,
+    pub two_edits_from: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            max_words: 32,
+            max_corrected_words: 6,
+            max_corrections_per_word: 3,
+            shortest_corrected_word: 5,
+            two_edits_from: 8,
+        }
+    }
+}
+
+/// One distinct word of the user's text.
+#[derive(Clone, Debug)]
+pub struct QueryWord {
+    pub folded: String,
+    /// The word's stem in each language the text was read in.
+    pub stems: Vec<(TextLanguage, String)>,
+    /// For a word the index does not know: close words it does know (typo corrections).
+    pub corrections: Vec<QueryCorrection>,
+}
+
+#[derive(Clone, Debug)]
+pub struct QueryCorrection {
+    pub folded: String,
+    pub stems: Vec<(TextLanguage, String)>,
+}
+
+/// User text, analysed once per request.
+#[derive(Clone, Debug, Default)]
+pub struct AnalysedQuery {
+    pub detected_language: Option<TextLanguage>,
+    pub languages_read: Vec<TextLanguage>,
+    pub words: Vec<QueryWord>,
+    /// Topics the text mentions (through the vocabulary, typos tolerated).
+    pub topics: Vec<TopicEvidence>,
+}
+
+impl AnalysedQuery {
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Every folded form that should be highlighted: the words and their corrections.
+    pub fn highlight_words(&self) -> HashSet<String> {
+        let mut words = HashSet::new();
+        for word in &self.words {
+            words.insert(word.folded.clone());
+            for correction in &word.corrections {
+                words.insert(correction.folded.clone());
+            }
+        }
+        words
+    }
+
+    /// Every (language, stem) pair that should be highlighted.
+    pub fn highlight_stems(&self) -> HashSet<(TextLanguage, String)> {
+        let mut stems = HashSet::new();
+        for word in &self.words {
+            stems.extend(word.stems.iter().cloned());
+            for correction in &word.corrections {
+                stems.extend(correction.stems.iter().cloned());
+            }
+        }
+        stems
+    }
+}
+
+/// Analyses `text` against the experts index (for word rarity and typo corrections).
+pub fn analyse(
+    text: &str,
+    analyzers: &Analyzers,
+    vocabulary: &Vocabulary,
+    searcher: &Searcher,
+    folded_field: Field,
+    limits: &QueryLimits,
+) -> AnalysedQuery {
+    let folded_tokens = analyzers.folded(text);
+    if folded_tokens.is_empty() {
+        return AnalysedQuery::default();
+    }
+    let detected = detect_language(text, None);
+    let languages_read: Vec<TextLanguage> = if folded_tokens.len() >= 4 && detected != TextLanguage::Other {
+        let mut languages = vec![detected];
+        if detected != TextLanguage::English {
+            languages.push(TextLanguage::English);
+        }
+        languages
+    } else {
+        TextLanguage::STEMMED.to_vec()
+    };
+
+    // Stems by token start offset, per language; a token missing from a language's output
+    // is a stop word there.
+    let mut stems_by_offset: Vec<(TextLanguage, HashMap<usize, String>)> = Vec::new();
+    for language in TextLanguage::STEMMED {
+        let stems = analyzers
+            .stemmed(language, text)
+            .into_iter()
+            .map(|token| (token.start, token.term))
+            .collect();
+        stems_by_offset.push((language, stems));
+    }
+
+    let mut seen = HashSet::new();
+    let mut words = Vec::new();
+    for token in &folded_tokens {
+        let is_stop_word = stems_by_offset
+            .iter()
+            .any(|(_, stems)| !stems.contains_key(&token.start));
+        if is_stop_word || token.term.chars().count() < 2 || !seen.insert(token.term.clone()) {
+            continue;
+        }
+        let stems = stems_by_offset
+            .iter()
+            .filter(|(language, _)| languages_read.contains(language))
+            .filter_map(|(language, stems)| stems.get(&token.start).map(|stem| (*language, stem.clone())))
+            .collect();
+        words.push(QueryWord {
+            folded: token.term.clone(),
+            stems,
+            corrections: Vec::new(),
+        });
+    }
+
+    let document_frequency = |word: &str| {
+        searcher
+            .doc_freq(&Term::from_field_text(folded_field, word))
+            .unwrap_or(0)
+    };
+    let mut frequencies: HashMap<String, u64> = words
+        .iter()
+        .map(|word| (word.folded.clone(), document_frequency(&word.folded)))
+        .collect();
+    if words.len() > limits.max_words {
+        // Keep the most informative words: rare ones that exist in the index, then unknown ones.
+        words.sort_by_key(|word| match frequencies.get(&word.folded).copied().unwrap_or(0) {
+            0 => u64::MAX,
+            frequency => frequency,
+        });
+        words.truncate(limits.max_words);
+    }
+
+    let mut corrected_words = 0;
+    for word in &mut words {
+        if corrected_words >= limits.max_corrected_words {
+            break;
+        }
+        let length = word.folded.chars().count();
+        let known =
+            frequencies.get(&word.folded).copied().unwrap_or(0) > 0 || vocabulary.matcher.knows_word(&word.folded);
+        if known || length < limits.shortest_corrected_word || !word.folded.chars().all(char::is_alphabetic) {
+            continue;
+        }
+        corrected_words += 1;
+        let distance = if length >= limits.two_edits_from { 2 } else { 1 };
+        for correction in index_corrections(
+            searcher,
+            folded_field,
+            &word.folded,
+            distance,
+            limits.max_corrections_per_word,
+        ) {
+            let stems = languages_read
+                .iter()
+                .filter_map(|language| {
+                    analyzers
+                        .stemmed(*language, &correction)
+                        .into_iter()
+                        .next()
+                        .map(|token| (*language, token.term))
+                })
+                .collect();
+            frequencies.insert(correction.clone(), 1);
+            word.corrections.push(QueryCorrection {
+                folded: correction,
+                stems,
+            });
+        }
+    }
+
+    let known_in_index = |word: &str| {
+        frequencies
+            .get(word)
+            .copied()
+            .unwrap_or_else(|| document_frequency(word))
+            > 0
+    };
+    let topics = vocabulary
+        .matcher
+        .detect_with_typos(analyzers, text, &languages_read, &known_in_index);
+    AnalysedQuery {
+        detected_language: Some(detected).filter(|language| *language != TextLanguage::Other),
+        languages_read,
+        words,
+        topics,
+    }
+}
+
+/// Words of the index within `distance` edits of `word`, most frequent first.
+fn index_corrections(searcher: &Searcher, field: Field, word: &str, distance: u8, keep: usize) -> Vec<String> {
+    let mut frequencies: HashMap<String, u64> = HashMap::new();
+    let term = Term::from_field_text(field, word);
+    for segment in searcher.segment_readers() {
+        let Ok(inverted_index) = segment.inverted_index(field) else {
+            continue;
+        };
+        let Ok(automaton) = FuzzyTermQuery::new(term.clone(), distance, true).automaton() else {
+            continue;
+        };
+        let Ok(mut stream) = inverted_index.terms().search(automaton).into_stream() else {
+            continue;
+        };
+        let mut visited = 0;
+        while stream.advance() && visited < 1_000 {
+            visited += 1;
+            if let Ok(candidate) = std::str::from_utf8(stream.key()) {
+                if candidate != word {
+                    *frequencies.entry(candidate.to_string()).or_default() += u64::from(stream.value().doc_freq);
+                }
+            }
+        }
+    }
+    let mut ranked: Vec<(String, u64)> = frequencies.into_iter().collect();
+    ranked.sort_by(|left, right| right.1.cmp(&left.1).then(left.0.cmp(&right.0)));
+    ranked.into_iter().take(keep).map(|(candidate, _)| candidate).collect()
+}
+
+fn boosted_term(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
+    let query: Box<dyn Query> = Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ));
+    if (boost - 1.0).abs() < f32::EPSILON {
+        return query;
+    }
+    Box::new(BoostQuery::new(query, boost))
+}
+
+/// Field weights for text relevance.
+#[derive(Clone, Copy, Debug)]
+pub struct TextWeights {
+    pub stemmed: f32,
+    pub folded: f32,
+    pub name: f32,
+    pub place: f32,
+    pub correction: f32,
+}
+
+impl Default for TextWeights {
+    fn default() -> Self {
+        TextWeights {
+            stemmed: 1.0,
+            folded: 0.5,
+            name: 1.0,
+            place: 0.8,
+            correction: 0.35,
+        }
+    }
+}
+
+/// BM25 over the text fields: a union of (boosted) term queries, so that tantivy can prune
+/// with block-max WAND. `None` when the text has no usable words.
+pub fn text_query(
+    fields: &CommonFields,
+    name_field: Option<Field>,
+    query: &AnalysedQuery,
+    weights: &TextWeights,
+) -> Option<Box<dyn Query>> {
+    let mut clauses: Vec<Box<dyn Query>> = Vec::new();
+    let mut added: HashSet<(Field, String)> = HashSet::new();
+    let mut add = |field: Field, text: &str, boost: f32, clauses: &mut Vec<Box<dyn Query>>| {
+        if added.insert((field, text.to_string())) {
+            clauses.push(boosted_term(field, text, boost));
+        }
+    };
+    let stem_field = |language: TextLanguage| {
+        fields
+            .text
+            .iter()
+            .find(|(candidate, _)| *candidate == language)
+            .map(|(_, field)| *field)
+    };
+    for word in &query.words {
+        for (language, stem) in &word.stems {
+            if let Some(field) = stem_field(*language) {
+                add(field, stem, weights.stemmed, &mut clauses);
+            }
+        }
+        add(fields.folded, &word.folded, weights.folded, &mut clauses);
+        add(fields.place, &word.folded, weights.place, &mut clauses);
+        if let Some(name_field) = name_field {
+            add(name_field, &word.folded, weights.name, &mut clauses);
+        }
+        for correction in &word.corrections {
+            for (language, stem) in &correction.stems {
+                if let Some(field) = stem_field(*language) {
+                    add(field, stem, weights.correction, &mut clauses);
+                }
+            }
+            add(
+                fields.folded,
+                &correction.folded,
+                weights.correction * weights.folded,
+                &mut clauses,
+            );
+            if let Some(name_field) = name_field {
+                add(
+                    name_field,
+                    &correction.folded,
+                    weights.correction * weights.name,
+                    &mut clauses,
+                );
+            }
+        }
+    }
+    if clauses.is_empty() {
+        return None;
+    }
+    Some(Box::new(BooleanQuery::union(clauses)))
+}
+
+/// Constant scores for how a record relates to each wanted topic.
+#[derive(Clone, Copy, Debug)]
+pub struct TopicClauseWeights {
+    pub tagged: f32,
+    pub inferred_strong: f32,
+    pub inferred_weak: f32,
+    pub area_only: f32,
+}
+
+/// A union of constant-score clauses: tagged with, inferred from text, or the area tagged.
+pub fn topic_query(fields: &CommonFields, topics: &[Topic], weights: &TopicClauseWeights) -> Option<Box<dyn Query>> {
+    let mut clauses: Vec<Box<dyn Query>> = Vec::new();
+    let mut areas_added = HashSet::new();
+    for topic in topics {
+        // A zero weight leaves the clause out: it neither scores nor widens the match set.
+        let mut constant = |field: Field, code: u64, score: f32| {
+            if score > 0.0 {
+                clauses.push(Box::new(ConstScoreQuery::new(
+                    Box::new(u64_term_query(field, code)),
+                    score,
+                )));
+            }
+        };
+        constant(fields.topics, topic.code(), weights.tagged);
+        if topic.is_area() {
+            continue;
+        }
+        constant(fields.inferred_strong, topic.code(), weights.inferred_strong);
+        constant(fields.inferred_weak, topic.code(), weights.inferred_weak);
+        if areas_added.insert(topic.area()) {
+            constant(fields.area_tags, topic.area().code(), weights.area_only);
+        }
+    }
+    if clauses.is_empty() {
+        return None;
+    }
+    Some(Box::new(BooleanQuery::union(clauses)))
+}
+
+pub fn u64_term_query(field: Field, value: u64) -> TermQuery {
+    TermQuery::new(Term::from_field_u64(field, value), IndexRecordOption::Basic)
+}
+
+/// Matches documents having any of `values` in `field`.
+pub fn any_of(field: Field, values: &[u64]) -> Box<dyn Query> {
+    if values.len() == 1 {
+        return Box::new(u64_term_query(field, values[0]));
+    }
+    let clauses: Vec<Box<dyn Query>> = values
+        .iter()
+        .map(|value| Box::new(u64_term_query(field, *value)) as Box<dyn Query>)
+        .collect();
+    Box::new(BooleanQuery::union(clauses))
+}
+
+/// Scores nothing itself: a filter to AND with a scored query.
+pub fn filter(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0)))
+}

@@ -1,0 +1,699 @@
+//! Retrieval: listings with facets, candidates for matching with the features ranking needs
+//! (read from fast fields, never from stored documents), case evidence, and suggestions.
+
+use std::collections::{HashMap, HashSet};
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, Searcher, Term};
+
+use super::SearchError;
+use super::collect::{FacetCounts, FacetFilters, FacetedTopCollector, RankOrder};
+use super::engine::{SearchEngine, and, published_only};
+use super::query::{self, AnalysedQuery, QueryLimits, TextWeights, TopicClauseWeights, any_of, filter};
+use super::schema::{CommonFields, country_from_code, language_from_code};
+use crate::domain::{CountryCode, LanguageCode, Topic};
+
+/// What ranking needs to know about one record, read from fast fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CandidateFeatures {
+    pub id: String,
+    /// BM25 of the text query alone (0 when the record does not contain its words).
+    pub text_score: f32,
+    /// Score of the first retrieval stage (text, topics, preferences together).
+    pub retrieval_score: f32,
+    pub tagged_topics: Vec<Topic>,
+    pub area_tags: Vec<Topic>,
+    pub inferred_strong: Vec<Topic>,
+    pub inferred_weak: Vec<Topic>,
+    pub regions: Vec<u64>,
+    pub country: Option<CountryCode>,
+    pub languages: Vec<LanguageCode>,
+    pub city_key: u64,
+    pub available: bool,
+    pub updated_at: i64,
+}
+
+/// A listing request (`GET /v1/experts`, `GET /v1/cases`).
+pub struct ListingRequest<'a> {
+    pub query: &'a AnalysedQuery,
+    /// Topics read from the text, which lift and widen the listing.
+    pub topics: Vec<Topic>,
+    pub filters: FacetFilters,
+    pub published_only: bool,
+    /// How many of the best records to return as candidates.
+    pub keep: usize,
+}
+
+pub struct Listing {
+    pub total: u64,
+    /// Best first by the retrieval order (score, or newest first when browsing).
+    pub candidates: Vec<CandidateFeatures>,
+    pub counts: FacetCounts,
+    pub order: RankOrder,
+}
+
+/// Candidate retrieval for `POST /v1/match`: hard filters here, ranking in `matching`.
+pub struct MatchRetrieval<'a> {
+    pub query: &'a AnalysedQuery,
+    pub topics: Vec<Topic>,
+    pub related_topics: Vec<Topic>,
+    pub languages: Vec<LanguageCode>,
+    pub exclude_city_key: Option<u64>,
+    pub prefer_regions: Vec<u64>,
+    /// Experts linked to relevant cases: always considered.
+    pub evidence_expert_ids: Vec<String>,
+    pub keep: usize,
+}
+
+/// A relevant published case and the experts linked to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseHit {
+    pub id: String,
+    pub score: f32,
+    pub experts: Vec<String>,
+    pub topics: Vec<Topic>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SuggestionKind {
+    Name,
+    City,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suggestion {
+    pub kind: SuggestionKind,
+    pub text: String,
+    pub documents: u64,
+}
+
+/// Constant scores used to gather match candidates (not the final ranking).
+const RETRIEVAL_TOPIC_WEIGHTS: TopicClauseWeights = TopicClauseWeights {
+    tagged: 4.0,
+    inferred_strong: 3.0,
+    inferred_weak: 1.5,
+    area_only: 1.5,
+};
+const RETRIEVAL_RELATED_WEIGHTS: TopicClauseWeights = TopicClauseWeights {
+    tagged: 1.0,
+    inferred_strong: 0.8,
+    inferred_weak: 0.3,
+    area_only: 0.0,
+};
+const RETRIEVAL_REGION_BOOST: f32 = 2.0;
+
+struct SegmentColumns {
+    id: Option<tantivy::columnar::StrColumn>,
+    topics: tantivy::columnar::Column<u64>,
+    area_tags: tantivy::columnar::Column<u64>,
+    inferred_strong: tantivy::columnar::Column<u64>,
+    inferred_weak: tantivy::columnar::Column<u64>,
+    regions: tantivy::columnar::Column<u64>,
+    country: tantivy::columnar::Column<u64>,
+    languages: tantivy::columnar::Column<u64>,
+    city_key: tantivy::columnar::Column<u64>,
+    updated_at: tantivy::columnar::Column<i64>,
+    available: Option<tantivy::columnar::Column<u64>>,
+}
+
+fn topics_of(column: &tantivy::columnar::Column<u64>, doc: u32) -> Vec<Topic> {
+    column.values_for_doc(doc).filter_map(Topic::from_code).collect()
+}
+
+fn read_features(
+    searcher: &Searcher,
+    addresses: &[(f32, DocAddress)],
+    has_available: bool,
+) -> Result<Vec<CandidateFeatures>, SearchError> {
+    let mut columns: HashMap<u32, SegmentColumns> = HashMap::new();
+    let mut features = Vec::with_capacity(addresses.len());
+    for (retrieval_score, address) in addresses {
+        if !columns.contains_key(&address.segment_ord) {
+            let fast_fields = searcher.segment_reader(address.segment_ord).fast_fields();
+            columns.insert(
+                address.segment_ord,
+                SegmentColumns {
+                    id: fast_fields.str("id")?,
+                    topics: fast_fields.u64("topics")?,
+                    area_tags: fast_fields.u64("area_tags")?,
+                    inferred_strong: fast_fields.u64("inferred_strong")?,
+                    inferred_weak: fast_fields.u64("inferred_weak")?,
+                    regions: fast_fields.u64("regions")?,
+                    country: fast_fields.u64("country")?,
+                    languages: fast_fields.u64("languages")?,
+                    city_key: fast_fields.u64("city_key")?,
+                    updated_at: fast_fields.i64("updated_at")?,
+                    available: if has_available {
+                        Some(fast_fields.u64("available")?)
+                    } else {
+                        None
+                    },
+                },
+            );
+        }
+        let Some(segment) = columns.get(&address.segment_ord) else {
+            continue;
+        };
+        let doc = address.doc_id;
+        let mut id = String::new();
+        if let Some(id_column) = &segment.id {
+            if let Some(ord) = id_column.term_ords(doc).next() {
+                id_column.ord_to_str(ord, &mut id)?;
+            }
+        }
+        features.push(CandidateFeatures {
+            id,
+            text_score: 0.0,
+            retrieval_score: *retrieval_score,
+            tagged_topics: topics_of(&segment.topics, doc),
+            area_tags: topics_of(&segment.area_tags, doc),
+            inferred_strong: topics_of(&segment.inferred_strong, doc),
+            inferred_weak: topics_of(&segment.inferred_weak, doc),
+            regions: segment.regions.values_for_doc(doc).collect(),
+            country: segment.country.first(doc).and_then(country_from_code),
+            languages: segment
+                .languages
+                .values_for_doc(doc)
+                .filter_map(language_from_code)
+                .collect(),
+            city_key: segment.city_key.first(doc).unwrap_or(0),
+            available: segment
+                .available
+                .as_ref()
+                .is_none_or(|column| column.first(doc).unwrap_or(0) == 1),
+            updated_at: segment.updated_at.first(doc).unwrap_or(0),
+        });
+    }
+    Ok(features)
+}
+
+/// Fills in `text_score`: BM25 of the text query for exactly these candidates.
+fn fill_text_scores(
+    searcher: &Searcher,
+    id_field: Field,
+    text: Option<&dyn Query>,
+    candidates: &mut [CandidateFeatures],
+) -> Result<(), SearchError> {
+    let Some(text) = text else { return Ok(()) };
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Term> = candidates
+        .iter()
+        .map(|candidate| Term::from_field_text(id_field, &candidate.id))
+        .collect();
+    let restricted = and(vec![
+        (Occur::Must, text.box_clone()),
+        query::filter(Box::new(TermSetQuery::new(ids))),
+    ]);
+    let scored = searcher.search(&restricted, &TopDocs::with_limit(candidates.len()).order_by_score())?;
+    let addresses: Vec<(f32, DocAddress)> = scored;
+    let id_scores = read_ids(searcher, &addresses)?;
+    for candidate in candidates.iter_mut() {
+        candidate.text_score = id_scores.get(&candidate.id).copied().unwrap_or(0.0);
+    }
+    Ok(())
+}
+
+fn read_ids(searcher: &Searcher, addresses: &[(f32, DocAddress)]) -> Result<HashMap<String, f32>, SearchError> {
+    let mut columns: HashMap<u32, Option<tantivy::columnar::StrColumn>> = HashMap::new();
+    let mut ids = HashMap::with_capacity(addresses.len());
+    for (score, address) in addresses {
+        let column = match columns.get(&address.segment_ord) {
+            Some(column) => column,
+            None => {
+                let column = searcher.segment_reader(address.segment_ord).fast_fields().str("id")?;
+                columns.entry(address.segment_ord).or_insert(column)
+            }
+        };
+        let Some(column) = column else { continue };
+        if let Some(ord) = column.term_ords(address.doc_id).next() {
+            let mut id = String::new();
+            column.ord_to_str(ord, &mut id)?;
+            ids.insert(id, *score);
+        }
+    }
+    Ok(ids)
+}
+
+fn listing(
+    searcher: &Searcher,
+    fields: &CommonFields,
+    name_field: Option<Field>,
+    has_available: bool,
+    request: &ListingRequest<'_>,
+) -> Result<Listing, SearchError> {
+    let text = query::text_query(fields, name_field, request.query, &TextWeights::default());
+    let topics = query::topic_query(
+        fields,
+        &request.topics,
+        &TopicClauseWeights {
+            tagged: 3.0,
+            inferred_strong: 2.5,
+            inferred_weak: 0.0,
+            area_only: 0.0,
+        },
+    );
+    let mut scoring: Vec<Box<dyn Query>> = Vec::new();
+    scoring.extend(text.as_ref().map(|query| query.box_clone()));
+    scoring.extend(topics);
+    let order = if scoring.is_empty() {
+        RankOrder::NewestFirst
+    } else {
+        RankOrder::Score
+    };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if request.published_only {
+        clauses.push(filter(published_only(fields.status)));
+    }
+    match scoring.len() {
+        0 => clauses.push((Occur::Must, Box::new(AllQuery))),
+        1 => clauses.extend(scoring.into_iter().map(|query| (Occur::Must, query))),
+        _ => clauses.push((Occur::Must, Box::new(BooleanQuery::union(scoring)))),
+    }
+    let collector = FacetedTopCollector {
+        filters: request.filters.clone(),
+        keep: request.keep,
+        order,
+        has_available_field: has_available,
+    };
+    let found = searcher.search(&and(clauses), &collector)?;
+    let addresses: Vec<(f32, DocAddress)> = found.top.iter().map(|(key, address)| (*key as f32, *address)).collect();
+    let mut candidates = read_features(searcher, &addresses, has_available)?;
+    fill_text_scores(searcher, fields.id, text.as_deref(), &mut candidates)?;
+    Ok(Listing {
+        total: found.total,
+        candidates,
+        counts: found.counts,
+        order,
+    })
+}
+
+impl SearchEngine {
+    pub fn analyse(&self, text: &str, limits: &QueryLimits) -> AnalysedQuery {
+        let searcher = self.experts.searcher();
+        query::analyse(
+            text,
+            &self.analyzers,
+            &self.vocabulary,
+            &searcher,
+            self.experts.fields.common.folded,
+            limits,
+        )
+    }
+
+    pub fn list_experts(&self, request: &ListingRequest<'_>) -> Result<Listing, SearchError> {
+        let fields = &self.experts.fields;
+        listing(
+            &self.experts.searcher(),
+            &fields.common,
+            Some(fields.name),
+            true,
+            request,
+        )
+    }
+
+    pub fn list_cases(&self, request: &ListingRequest<'_>) -> Result<Listing, SearchError> {
+        listing(&self.cases.searcher(), &self.cases.fields.common, None, false, request)
+    }
+
+    /// Candidates for a match request: every one passes the hard filters (published,
+    /// available, a shared language when asked, not from the requester's city).
+    pub fn match_candidates(&self, request: &MatchRetrieval<'_>) -> Result<Vec<CandidateFeatures>, SearchError> {
+        let searcher = self.experts.searcher();
+        let fields = &self.experts.fields;
+        let common = &fields.common;
+
+        let mut hard_filters: Vec<(Occur, Box<dyn Query>)> = vec![
+            filter(published_only(common.status)),
+            filter(Box::new(query::u64_term_query(fields.available, 1))),
+        ];
+        if !request.languages.is_empty() {
+            let codes: Vec<u64> = request
+                .languages
+                .iter()
+                .map(|language| super::two_letter_code(language.as_str()))
+                .collect();
+            hard_filters.push(filter(any_of(common.languages, &codes)));
+        }
+        if let Some(city_key) = request.exclude_city_key {
+            hard_filters.push((
+                Occur::MustNot,
+                Box::new(query::u64_term_query(common.city_key, city_key)),
+            ));
+        }
+        let with_filters = |scoring: Box<dyn Query>, extra: Vec<(Occur, Box<dyn Query>)>| {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = hard_filters
+                .iter()
+                .map(|(occur, query)| (*occur, query.box_clone()))
+                .collect();
+            clauses.push((Occur::Must, scoring));
+            clauses.extend(extra);
+            and(clauses)
+        };
+
+        let text = query::text_query(common, Some(fields.name), request.query, &TextWeights::default());
+        let mut signals: Vec<Box<dyn Query>> = Vec::new();
+        signals.extend(text.as_ref().map(|query| query.box_clone()));
+        signals.extend(query::topic_query(common, &request.topics, &RETRIEVAL_TOPIC_WEIGHTS));
+        signals.extend(query::topic_query(
+            common,
+            &request.related_topics,
+            &RETRIEVAL_RELATED_WEIGHTS,
+        ));
+        let mut preferences: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if !request.prefer_regions.is_empty() {
+            let in_region = Box::new(ConstScoreQuery::new(
+                any_of(common.regions, &request.prefer_regions),
+                RETRIEVAL_REGION_BOOST,
+            ));
+            preferences.push((Occur::Should, in_region));
+        }
+
+        let mut gathered: Vec<(f32, DocAddress)> = Vec::new();
+        let mut seen: HashSet<DocAddress> = HashSet::new();
+        let mut gather = |hits: Vec<(f32, DocAddress)>| {
+            for (score, address) in hits {
+                if seen.insert(address) {
+                    gathered.push((score, address));
+                }
+            }
+        };
+        if !signals.is_empty() {
+            let combined = with_filters(Box::new(BooleanQuery::union(signals)), preferences);
+            gather(searcher.search(&combined, &TopDocs::with_limit(request.keep).order_by_score())?);
+        }
+        if let Some(text) = &text {
+            let text_only = with_filters(text.box_clone(), Vec::new());
+            gather(searcher.search(&text_only, &TopDocs::with_limit(request.keep / 2 + 1).order_by_score())?);
+        }
+        if !request.evidence_expert_ids.is_empty() {
+            let ids: Vec<Term> = request
+                .evidence_expert_ids
+                .iter()
+                .map(|id| Term::from_field_text(common.id, id))
+                .collect();
+            let linked = with_filters(
+                Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(ids)), 0.0)),
+                Vec::new(),
+            );
+            gather(searcher.search(
+                &linked,
+                &TopDocs::with_limit(request.evidence_expert_ids.len()).order_by_score(),
+            )?);
+        }
+        let mut candidates = read_features(&searcher, &gathered, true)?;
+        fill_text_scores(&searcher, common.id, text.as_deref(), &mut candidates)?;
+        Ok(candidates)
+    }
+
+    /// Published cases relevant to a text and topics, best first, with their linked experts.
+    pub fn relevant_cases(
+        &self,
+        query: &AnalysedQuery,
+        topics: &[Topic],
+        keep: usize,
+    ) -> Result<Vec<CaseHit>, SearchError> {
+        let searcher = self.cases.searcher();
+        let fields = &self.cases.fields;
+        let mut signals: Vec<Box<dyn Query>> = Vec::new();
+        signals.extend(query::text_query(&fields.common, None, query, &TextWeights::default()));
+        signals.extend(query::topic_query(
+            &fields.common,
+            topics,
+            &TopicClauseWeights {
+                tagged: 3.0,
+                inferred_strong: 2.0,
+                inferred_weak: 0.5,
+                area_only: 0.0,
+            },
+        ));
+        if signals.is_empty() {
+            return Ok(Vec::new());
+        }
+        let relevant = and(vec![
+            filter(published_only(fields.common.status)),
+            (Occur::Must, Box::new(BooleanQuery::union(signals))),
+        ]);
+        let hits = searcher.search(&relevant, &TopDocs::with_limit(keep).order_by_score())?;
+        self.case_hits(&searcher, &hits)
+    }
+
+    /// Published cases that name an expert, newest first.
+    pub fn cases_of_expert(&self, expert_id: &str, keep: usize) -> Result<Vec<CaseHit>, SearchError> {
+        let searcher = self.cases.searcher();
+        let fields = &self.cases.fields;
+        let linked = TermQuery::new(
+            Term::from_field_text(fields.experts, expert_id),
+            IndexRecordOption::Basic,
+        );
+        let query = and(vec![
+            filter(published_only(fields.common.status)),
+            filter(Box::new(linked)),
+        ]);
+        let hits = searcher.search(
+            &query,
+            &TopDocs::with_limit(keep).order_by_fast_field::<i64>("updated_at", tantivy::Order::Desc),
+        )?;
+        let addresses: Vec<(f32, DocAddress)> = hits.into_iter().map(|(_, address)| (0.0, address)).collect();
+        self.case_hits(&searcher, &addresses)
+    }
+
+    fn case_hits(&self, searcher: &Searcher, hits: &[(f32, DocAddress)]) -> Result<Vec<CaseHit>, SearchError> {
+        let features = read_features(searcher, hits, false)?;
+        let mut cases = Vec::with_capacity(hits.len());
+        for ((score, address), feature) in hits.iter().zip(features) {
+            let experts_column = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .str("experts")?;
+            let mut experts = Vec::new();
+            if let Some(column) = experts_column {
+                for ord in column.term_ords(address.doc_id) {
+                    let mut expert = String::new();
+                    column.ord_to_str(ord, &mut expert)?;
+                    experts.push(expert);
+                }
+            }
+            let mut topics = feature.tagged_topics.clone();
+            topics.extend(feature.inferred_strong.iter().copied());
+            cases.push(CaseHit {
+                id: feature.id,
+                score: *score,
+                experts,
+                topics,
+            });
+        }
+        Ok(cases)
+    }
+
+    /// Names and cities of published experts that start with, or are close to, `prefix`.
+    pub fn suggest_names_and_cities(
+        &self,
+        folded_words: &[String],
+        keep: usize,
+    ) -> Result<(Vec<Suggestion>, Vec<Suggestion>), SearchError> {
+        let searcher = self.experts.searcher();
+        let fields = &self.experts.fields;
+        let Some(last) = folded_words.last() else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let mut completions = Vec::new();
+        let mut corrections = Vec::new();
+        for (kind, token_field, display_field) in [
+            (SuggestionKind::Name, fields.name, "name_exact"),
+            (SuggestionKind::City, fields.city_words, "city_exact"),
+        ] {
+            let prefix_tokens = prefix_terms(&searcher, token_field, last, 20)?;
+            completions.extend(self.displays_for_tokens(
+                &searcher,
+                kind,
+                token_field,
+                display_field,
+                &prefix_tokens,
+                folded_words,
+                keep,
+            )?);
+            let length = last.chars().count();
+            if length >= 4 {
+                let distance = if length >= 8 { 2 } else { 1 };
+                let close = close_terms(&searcher, token_field, last, distance, 10)?;
+                corrections.extend(self.displays_for_tokens(
+                    &searcher,
+                    kind,
+                    token_field,
+                    display_field,
+                    &close,
+                    &[],
+                    keep,
+                )?);
+            }
+        }
+        Ok((completions, corrections))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn displays_for_tokens(
+        &self,
+        searcher: &Searcher,
+        kind: SuggestionKind,
+        token_field: Field,
+        display_field: &str,
+        tokens: &[String],
+        all_words: &[String],
+        keep: usize,
+    ) -> Result<Vec<Suggestion>, SearchError> {
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        let status = self.experts.fields.common.status;
+        for token in tokens {
+            let mut clauses = vec![
+                filter(published_only(status)),
+                filter(Box::new(TermQuery::new(
+                    Term::from_field_text(token_field, token),
+                    IndexRecordOption::Basic,
+                ))),
+            ];
+            // Earlier words of a multi-word input must match exactly ("amadou nd" → Amadou Ndiaye).
+            for earlier in all_words.iter().take(all_words.len().saturating_sub(1)) {
+                clauses.push(filter(Box::new(TermQuery::new(
+                    Term::from_field_text(token_field, earlier),
+                    IndexRecordOption::Basic,
+                ))));
+            }
+            let hits = searcher.search(&and(clauses), &TopDocs::with_limit(keep).order_by_score())?;
+            for (_, address) in hits {
+                let Some(column) = searcher
+                    .segment_reader(address.segment_ord)
+                    .fast_fields()
+                    .str(display_field)?
+                else {
+                    continue;
+                };
+                if let Some(ord) = column.term_ords(address.doc_id).next() {
+                    let mut display = String::new();
+                    column.ord_to_str(ord, &mut display)?;
+                    *counts.entry(display).or_default() += 1;
+                }
+            }
+        }
+        let mut suggestions: Vec<Suggestion> = counts
+            .into_iter()
+            .map(|(text, documents)| Suggestion { kind, text, documents })
+            .collect();
+        suggestions.sort_by(|left, right| right.documents.cmp(&left.documents).then(left.text.cmp(&right.text)));
+        suggestions.truncate(keep);
+        Ok(suggestions)
+    }
+}
+
+fn prefix_terms(searcher: &Searcher, field: Field, prefix: &str, keep: usize) -> Result<Vec<String>, SearchError> {
+    let mut terms: HashSet<String> = HashSet::new();
+    for segment in searcher.segment_readers() {
+        let inverted_index = segment.inverted_index(field)?;
+        let mut stream = inverted_index.terms().range().ge(prefix.as_bytes()).into_stream()?;
+        while stream.advance() {
+            let Ok(term) = std::str::from_utf8(stream.key()) else {
+                continue;
+            };
+            if !term.starts_with(prefix) || terms.len() >= keep * 4 {
+                break;
+            }
+            terms.insert(term.to_string());
+        }
+    }
+    let mut sorted: Vec<String> = terms.into_iter().collect();
+    sorted.sort();
+    sorted.truncate(keep);
+    Ok(sorted)
+}
+
+fn close_terms(
+    searcher: &Searcher,
+    field: Field,
+    word: &str,
+    distance: u8,
+    keep: usize,
+) -> Result<Vec<String>, SearchError> {
+    let mut terms: HashSet<String> = HashSet::new();
+    let term = Term::from_field_text(field, word);
+    for segment in searcher.segment_readers() {
+        let inverted_index = segment.inverted_index(field)?;
+        let automaton = tantivy::query::FuzzyTermQuery::new(term.clone(), distance, true).automaton()?;
+        let mut stream = inverted_index.terms().search(automaton).into_stream()?;
+        while stream.advance() && terms.len() < keep {
+            if let Ok(candidate) = std::str::from_utf8(stream.key()) {
+                if candidate != word {
+                    terms.insert(candidate.to_string());
+                }
+            }
+        }
+    }
+    Ok(terms.into_iter().collect())
+}
+
+impl SearchEngine {
+    /// The baseline of `citypeers eval`: what a search engine gives out of the box — BM25 of
+    /// the lower-cased words over the profile text, no stemming, no vocabulary, no typo
+    /// tolerance — with the same hard filters. Returns expert ids, best first.
+    pub fn plain_bm25_experts(
+        &self,
+        text: &str,
+        filters: &FacetFilters,
+        languages: &[LanguageCode],
+        exclude_city_key: Option<u64>,
+        available_only: bool,
+        keep: usize,
+    ) -> Result<Vec<String>, SearchError> {
+        let searcher = self.experts.searcher();
+        let fields = &self.experts.fields;
+        let words: Vec<Box<dyn Query>> = self
+            .analyzers
+            .folded(text)
+            .into_iter()
+            .map(|token| {
+                Box::new(TermQuery::new(
+                    Term::from_field_text(fields.common.folded, &token.term),
+                    IndexRecordOption::WithFreqs,
+                )) as Box<dyn Query>
+            })
+            .collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut clauses = vec![
+            filter(published_only(fields.common.status)),
+            (Occur::Must, Box::new(BooleanQuery::union(words)) as Box<dyn Query>),
+        ];
+        if available_only {
+            clauses.push(filter(Box::new(query::u64_term_query(fields.available, 1))));
+        }
+        if !languages.is_empty() {
+            let codes: Vec<u64> = languages
+                .iter()
+                .map(|language| super::two_letter_code(language.as_str()))
+                .collect();
+            clauses.push(filter(any_of(fields.common.languages, &codes)));
+        }
+        if let Some(city_key) = exclude_city_key {
+            clauses.push((
+                Occur::MustNot,
+                Box::new(query::u64_term_query(fields.common.city_key, city_key)),
+            ));
+        }
+        let collector = FacetedTopCollector {
+            filters: filters.clone(),
+            keep,
+            order: RankOrder::Score,
+            has_available_field: true,
+        };
+        let found = searcher.search(&and(clauses), &collector)?;
+        let addresses: Vec<(f32, DocAddress)> =
+            found.top.iter().map(|(key, address)| (*key as f32, *address)).collect();
+        let ids = read_ids(&searcher, &addresses)?;
+        let mut ranked: Vec<(String, f32)> = ids.into_iter().collect();
+        ranked.sort_by(|left, right| right.1.total_cmp(&left.1).then(left.0.cmp(&right.0)));
+        Ok(ranked.into_iter().map(|(id, _)| id).collect())
+    }
+}
