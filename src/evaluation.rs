@@ -284,10 +284,15 @@ pub fn evaluate(app: &App, requests: &[JudgedRequest]) -> Result<EvalSummary, St
 
 /// Opens a fresh service with the demo data in a temporary directory.
 pub fn demo_app() -> Result<(App, tempfile::TempDir), String> {
+    demo_app_with(None)
+}
+
+/// Like `demo_app`, with the vocabulary and ranking settings read from a folder when given.
+pub fn demo_app_with(vocabulary_dir: Option<&Path>) -> Result<(App, tempfile::TempDir), String> {
     let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
     let app = App::open(AppConfig {
         data_dir: dir.path().to_path_buf(),
-        vocabulary_dir: None,
+        vocabulary_dir: vocabulary_dir.map(Path::to_path_buf),
         load_demo_data: true,
         admin_token: None,
     })
@@ -295,9 +300,15 @@ pub fn demo_app() -> Result<(App, tempfile::TempDir), String> {
     Ok((app, dir))
 }
 
-pub fn run_cli(path: &Path, weakest: usize, verbose: bool, min_ndcg: Option<f64>) -> Result<(), String> {
+pub fn run_cli(
+    path: &Path,
+    weakest: usize,
+    verbose: bool,
+    min_ndcg: Option<f64>,
+    vocabulary: Option<&Path>,
+) -> Result<(), String> {
     let requests = load(path)?;
-    let (app, _dir) = demo_app()?;
+    let (app, _dir) = demo_app_with(vocabulary)?;
     let summary = evaluate(&app, &requests)?;
     println!(
         "{} judged requests from {} over the built-in demo data\n",

@@ -191,14 +191,7 @@ impl App {
     }
 
     fn wanted_topics_of(&self, query: &AnalysedQuery) -> Vec<WantedTopic> {
-        query
-            .topics
-            .iter()
-            .map(|evidence| WantedTopic {
-                topic: evidence.topic,
-                weight: topic_weight(evidence.terms.len(), evidence.only_through_typo_correction),
-            })
-            .collect()
+        detected_topic_weights(&query.topics, 1.0)
     }
 
     /// Searches experts: published only for the public, every status for staff.
@@ -233,6 +226,7 @@ impl App {
             RankOrder::Score => matching::rank_listing(
                 listing.candidates,
                 &wanted,
+                query.detected_language,
                 &self.vocabulary().taxonomy,
                 self.settings(),
             )
@@ -293,6 +287,7 @@ impl App {
             RankOrder::Score => matching::rank_listing(
                 listing.candidates,
                 &wanted,
+                query.detected_language,
                 &self.vocabulary().taxonomy,
                 self.settings(),
             )
@@ -384,13 +379,37 @@ impl App {
     }
 }
 
-/// How much a topic read from text counts: more distinct terms, more weight; a topic read
-/// only through a typo correction counts less.
-pub(crate) fn topic_weight(distinct_terms: usize, only_through_typo_correction: bool) -> f32 {
-    let weight = (1.0 + 0.25 * (distinct_terms.max(1) as f32 - 1.0)).min(2.0);
-    if only_through_typo_correction {
-        weight * 0.8
-    } else {
-        weight
-    }
+/// How much each topic read from text counts, relative to the best-evidenced one: the share of
+/// distinct vocabulary terms, squared, so that a topic named by one stray word does not weigh
+/// like the one a whole challenge is about. Topics read only through a typo correction count
+/// less. An area is dropped when one of its topics was read too. `scale` is the weight of the
+/// best-evidenced topic.
+pub(crate) fn detected_topic_weights(topics: &[crate::vocab::TopicEvidence], scale: f32) -> Vec<WantedTopic> {
+    let most_terms = topics
+        .iter()
+        .map(|evidence| evidence.terms.len())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f32;
+    topics
+        .iter()
+        .filter(|evidence| {
+            !(evidence.topic.is_area()
+                && topics
+                    .iter()
+                    .any(|other| !other.topic.is_area() && other.topic.area() == evidence.topic))
+        })
+        .map(|evidence| {
+            let share = evidence.terms.len().max(1) as f32 / most_terms;
+            let typo_factor = if evidence.only_through_typo_correction {
+                0.7
+            } else {
+                1.0
+            };
+            WantedTopic {
+                topic: evidence.topic,
+                weight: scale * share * share * typo_factor,
+            }
+        })
+        .collect()
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use super::listing::topic_weight;
+use super::listing::detected_topic_weights;
 use super::{App, AppError};
 use crate::domain::{CountryCode, Expert, FieldError, LanguageCode, RecordId, Status, Topic, Versioned};
 use crate::matching::{self, Breakdown, CaseEvidence, MatchContext, ReasonLabels, ReasonLanguage, WantedTopic};
@@ -163,6 +163,7 @@ impl App {
             None => Default::default(),
         };
 
+        // Topics the requester chose weigh most; topics read from the text add to them.
         let mut wanted: Vec<WantedTopic> = request
             .topics
             .iter()
@@ -171,23 +172,15 @@ impl App {
                 weight: GIVEN_TOPIC_WEIGHT,
             })
             .collect();
-        for evidence in &query.topics {
-            if wanted.iter().any(|existing| existing.topic == evidence.topic) {
-                continue;
+        let text_scale = if wanted.is_empty() {
+            GIVEN_TOPIC_WEIGHT
+        } else {
+            GIVEN_TOPIC_WEIGHT / 2.0
+        };
+        for detected in detected_topic_weights(&query.topics, text_scale) {
+            if !wanted.iter().any(|existing| existing.topic == detected.topic) {
+                wanted.push(detected);
             }
-            // An area read from text is too vague once a topic of it was read too.
-            let covered_by_topic = evidence.topic.is_area()
-                && query
-                    .topics
-                    .iter()
-                    .any(|other| !other.topic.is_area() && other.topic.area() == evidence.topic);
-            if covered_by_topic {
-                continue;
-            }
-            wanted.push(WantedTopic {
-                topic: evidence.topic,
-                weight: topic_weight(evidence.terms.len(), evidence.only_through_typo_correction),
-            });
         }
         let wanted_topics: Vec<Topic> = wanted.iter().map(|wanted| wanted.topic).collect();
         let related_topics: Vec<Topic> = wanted_topics
@@ -242,6 +235,7 @@ impl App {
             wanted_topics: wanted,
             requested_languages: request.languages.clone(),
             challenge_language,
+            challenge_text_language: query.detected_language,
             preferred_regions: request.regions.clone(),
             requester_subregion: request
                 .country

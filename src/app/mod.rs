@@ -17,8 +17,9 @@ pub use auth::{Actor, TokenInfo};
 pub use error::AppError;
 pub use listing::{Facets, Hit, ListingPage, ListingParams, parse_bool_parameter};
 pub use match_request::{MatchInput, MatchOutcome, MatchedExpert};
+pub use records::EditableRecord;
 pub use records::VersionCheck;
-pub(crate) use records::{EditableRecord, audit_entry};
+pub(crate) use records::audit_entry;
 pub use suggest::{SuggestEntry, Suggestions};
 
 use crate::curation;
@@ -156,9 +157,11 @@ impl App {
     /// Ready when the store and the index are open and the index covers every change.
     pub fn readiness(&self) -> Readiness {
         let (experts, cases) = self.inner.engine.document_counts();
+        let index_seq = self.inner.engine.covered_seq();
         Readiness {
+            pending_changes: self.inner.store.has_changes_after(index_seq),
             store_seq: self.inner.store.last_seq(),
-            index_seq: self.inner.engine.covered_seq(),
+            index_seq,
             indexed_experts: experts,
             indexed_cases: cases,
             uptime_seconds: self.inner.started.elapsed().as_secs(),
@@ -180,6 +183,8 @@ impl App {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Readiness {
+    /// The store holds changes the index has not committed yet.
+    pub pending_changes: bool,
     pub store_seq: u64,
     pub index_seq: u64,
     pub indexed_experts: u64,
@@ -189,6 +194,6 @@ pub struct Readiness {
 
 impl Readiness {
     pub fn is_ready(&self) -> bool {
-        self.index_seq >= self.store_seq
+        !self.pending_changes
     }
 }

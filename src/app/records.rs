@@ -14,7 +14,7 @@ use crate::store::{AuditAction, AuditEntry, StoreError, StoredContactRequest, Wr
 use crate::wire::{self, ImportedMetadata, Origin, Visibility};
 
 /// What experts and cases have in common for editing, import and export.
-pub(crate) trait EditableRecord: Clone + PartialEq + Sized {
+pub trait EditableRecord: Clone + PartialEq + Sized {
     const KIND: RecordKind;
     const ID_PREFIX: &'static str;
     const FIELDS: &'static [&'static str];
@@ -227,11 +227,7 @@ impl App {
     }
 
     /// Creates a record (status `draft` unless given); 409 when the id exists.
-    pub(crate) fn create_record<R: EditableRecord>(
-        &self,
-        body: &Value,
-        actor: &Actor,
-    ) -> Result<Versioned<R>, AppError> {
+    pub fn create_record<R: EditableRecord>(&self, body: &Value, actor: &Actor) -> Result<Versioned<R>, AppError> {
         let (mut draft, _) = R::draft_from_json(body, Origin::ApiBody).map_err(AppError::Invalid)?;
         if R::draft_id(&draft).is_none_or(|id| id.trim().is_empty()) {
             R::set_draft_id(&mut draft, random_id(R::ID_PREFIX)?.to_string());

@@ -179,13 +179,17 @@ fn execute(command: Command, config: &ConfigFile) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Token { action, data } => token(action, &settings(&data, config)),
+        Command::Token { action } => {
+            let settings = settings(action.data(), config);
+            token(action, &settings)
+        }
         Command::Eval {
             file,
             weakest,
             verbose,
             min_ndcg,
-        } => crate::evaluation::run_cli(&file, weakest, verbose, min_ndcg),
+            vocabulary,
+        } => crate::evaluation::run_cli(&file, weakest, verbose, min_ndcg, vocabulary.as_deref()),
         Command::Generate {
             experts,
             cases,
@@ -558,17 +562,17 @@ fn match_command(input: MatchInput, json: bool, settings: &Settings, remote: &Re
 fn token(action: TokenAction, settings: &Settings) -> Result<(), String> {
     let app = open_app(settings, false)?;
     match action {
-        TokenAction::Create { name } => {
+        TokenAction::Create { name, .. } => {
             let secret = app.create_token(&name).map_err(|error| error.to_string())?;
             println!("{secret}");
             eprintln!("token '{name}' created; keep the secret above, it is not shown again");
         }
-        TokenAction::List => {
+        TokenAction::List { .. } => {
             for token in app.list_tokens().map_err(|error| error.to_string())? {
                 println!("{}\t{}", token.name, token.created_at);
             }
         }
-        TokenAction::Revoke { name } => {
+        TokenAction::Revoke { name, .. } => {
             app.revoke_token(&name).map_err(|error| error.to_string())?;
             println!("token '{name}' revoked");
         }

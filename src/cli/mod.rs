@@ -154,8 +154,6 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         action: TokenAction,
-        #[command(flatten)]
-        data: DataArgs,
     },
     /// Measure ranking quality on a judged set (see fixtures/eval/README.md).
     Eval {
@@ -169,6 +167,10 @@ pub enum Command {
         /// Exit with an error when match or search nDCG@10 is below this.
         #[arg(long)]
         min_ndcg: Option<f64>,
+        /// Evaluate with the vocabulary and ranking settings in this folder instead of the
+        /// built-in ones (to try changes to index/*.toml without rebuilding).
+        #[arg(long)]
+        vocabulary: Option<PathBuf>,
     },
     /// Write realistic synthetic experts and cases as JSON Lines.
     Generate {
@@ -188,9 +190,28 @@ pub enum Command {
 #[derive(Subcommand, Debug)]
 pub enum TokenAction {
     /// Create a token; its secret is printed once and only its hash is kept.
-    Create { name: String },
+    Create {
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// List token names.
-    List,
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Revoke a token.
-    Revoke { name: String },
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+impl TokenAction {
+    pub fn data(&self) -> &DataArgs {
+        match self {
+            TokenAction::Create { data, .. } | TokenAction::List { data } | TokenAction::Revoke { data, .. } => data,
+        }
+    }
 }

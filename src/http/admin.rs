@@ -72,7 +72,7 @@ fn actor_of(headers_extensions: &axum::http::Extensions) -> Actor {
 
 fn version_check(headers: &HeaderMap) -> Result<VersionCheck, ApiError> {
     Ok(match if_match(headers)? {
-        IfMatch::Absent => VersionCheck::Missing,
+        IfMatch::Absent => return Err(ApiError::from(AppError::PreconditionRequired)),
         IfMatch::Any => VersionCheck::Any,
         IfMatch::Version(version) => VersionCheck::Exactly(version),
     })

@@ -27,7 +27,6 @@ struct ErrorBody<'a> {
 struct ErrorDetail<'a> {
     code: &'a str,
     message: &'a str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     fields: Vec<FieldOut<'a>>,
 }
 
@@ -149,6 +148,12 @@ impl IntoResponse for ApiError {
             .and_then(|location| HeaderValue::from_str(location).ok())
         {
             response.headers_mut().insert(header::LOCATION, location);
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"citypeers admin\""),
+            );
         }
         if let Some(seconds) = self.retry_after_seconds {
             response

@@ -246,7 +246,18 @@ async fn record_metrics(request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |path| path.as_str().to_string());
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    // The contract promises UTF-8 JSON: say so in the content type.
+    let is_plain_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes() == b"application/json");
+    if is_plain_json {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
     let status = response.status().as_u16().to_string();
     metrics::counter!("citypeers_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("citypeers_http_request_duration_seconds", "method" => method, "route" => route)

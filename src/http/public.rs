@@ -211,8 +211,22 @@ pub async fn topics(State(state): State<HttpState>, uri: Uri) -> Result<Response
     let lang = match single(&pairs, "lang") {
         Some(raw) => ReasonLanguage::parse(&raw)
             .map(|language| language.code())
-            .or_else(|message| if raw.trim() == "ar" { Ok("ar") } else { Err(message) })
-            .map_err(|message| ApiError::from(crate::app::AppError::bad_parameter("lang", message)))?,
+            .or_else(|_| {
+                if raw.trim().eq_ignore_ascii_case("ar") {
+                    Ok("ar")
+                } else {
+                    Err(())
+                }
+            })
+            .map_err(|()| {
+                ApiError::from(crate::app::AppError::bad_parameter(
+                    "lang",
+                    format!(
+                        "'{}' has no labels; use en, de, fr, es, pt or ar",
+                        crate::domain::id::truncate_for_message(&raw)
+                    ),
+                ))
+            })?,
         None => "en",
     };
     Ok(Json(dto::topics_response(&state.app.vocabulary().taxonomy, lang)).into_response())

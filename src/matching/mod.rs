@@ -11,6 +11,7 @@ pub use settings::RankingSettings;
 
 use crate::domain::{LanguageCode, Topic};
 use crate::search::CandidateFeatures;
+use crate::text::TextLanguage;
 use crate::vocab::Taxonomy;
 
 /// A topic the request is about, with how strongly the request says so.
@@ -37,6 +38,8 @@ pub struct MatchContext<'a> {
     pub wanted_topics: Vec<WantedTopic>,
     pub requested_languages: Vec<LanguageCode>,
     pub challenge_language: Option<LanguageCode>,
+    /// The analysed language of the challenge text, for cross-language fairness.
+    pub challenge_text_language: Option<TextLanguage>,
     pub preferred_regions: Vec<u64>,
     pub requester_subregion: Option<u64>,
     pub cases: Vec<CaseEvidence>,
@@ -169,6 +172,32 @@ fn topic_part(
     )
 }
 
+/// Text relevance relative to the best candidate. A profile written in another language than
+/// the request cannot share its words: when it relates to the wanted topics, it gets at least
+/// `cross_language` × its topic part instead of nothing.
+fn text_part(
+    candidate: &CandidateFeatures,
+    best_text: f32,
+    topic: f32,
+    request_language: Option<TextLanguage>,
+    cross_language: f32,
+) -> f32 {
+    let relative = if best_text > 0.0 {
+        candidate.text_score / best_text
+    } else {
+        0.0
+    };
+    let written_in_another_language = match (request_language, candidate.text_language) {
+        (Some(request), Some(profile)) => request != profile,
+        _ => false,
+    };
+    if written_in_another_language {
+        relative.max(cross_language * topic)
+    } else {
+        relative
+    }
+}
+
 /// Ranks match candidates: weighted mean of the parts that apply, then city diversity.
 pub fn rank_matches(candidates: Vec<CandidateFeatures>, context: &MatchContext<'_>, limit: usize) -> Vec<RankedMatch> {
     let settings = &context.settings.matching;
@@ -213,17 +242,19 @@ pub fn rank_matches(candidates: Vec<CandidateFeatures>, context: &MatchContext<'
                 .iter()
                 .flat_map(|case| case.topics.iter().copied())
                 .collect();
-            let text = if best_text > 0.0 {
-                candidate.text_score / best_text
-            } else {
-                0.0
-            };
             let (topic, relations) = topic_part(
                 &candidate,
                 &context.wanted_topics,
                 &evidence_topics,
                 context.taxonomy,
                 &settings.topic,
+            );
+            let text = text_part(
+                &candidate,
+                best_text,
+                topic,
+                context.challenge_text_language,
+                settings.text.cross_language,
             );
             explanation.topics = relations;
             let language = if !context.requested_languages.is_empty() {
@@ -353,6 +384,7 @@ fn diversify_by_city(ranked: Vec<RankedMatch>, max_per_city: usize, within: usiz
 pub fn rank_listing(
     candidates: Vec<CandidateFeatures>,
     wanted_topics: &[WantedTopic],
+    query_language: Option<TextLanguage>,
     taxonomy: &Taxonomy,
     settings: &RankingSettings,
 ) -> Vec<(CandidateFeatures, f32)> {
@@ -367,12 +399,14 @@ pub fn rank_listing(
     let mut scored: Vec<(CandidateFeatures, f32)> = candidates
         .into_iter()
         .map(|candidate| {
-            let text = if best_text > 0.0 {
-                candidate.text_score / best_text
-            } else {
-                0.0
-            };
             let (topic, _) = topic_part(&candidate, wanted_topics, &[], taxonomy, &settings.matching.topic);
+            let text = text_part(
+                &candidate,
+                best_text,
+                topic,
+                query_language,
+                settings.matching.text.cross_language,
+            );
             let score = if weight_sum > 0.0 {
                 (text_weight * text + topic_weight * topic) / weight_sum
             } else {

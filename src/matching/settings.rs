@@ -18,6 +18,7 @@ pub struct RankingSettings {
 #[serde(deny_unknown_fields)]
 pub struct MatchSettings {
     pub weights: MatchWeights,
+    pub text: TextSettings,
     pub topic: TopicCredits,
     pub language: LanguageCredits,
     pub diversity: Diversity,
@@ -33,6 +34,12 @@ pub struct MatchWeights {
     pub region: f32,
     pub evidence: f32,
     pub region_without_preference: f32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextSettings {
+    pub cross_language: f32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -96,6 +103,7 @@ impl RankingSettings {
                 "match.weights.region_without_preference",
                 weights.region_without_preference,
             ),
+            ("match.text.cross_language", settings.matching.text.cross_language),
             ("match.topic.tagged", credits.tagged),
             ("match.topic.inferred_strong", credits.inferred_strong),
             ("match.topic.case_evidence", credits.case_evidence),

@@ -34,7 +34,7 @@ impl Default for QueryLimits {
             max_corrected_words: 6,
             max_corrections_per_word: 3,
             shortest_corrected_word: 5,
-            two_edits_from: 8,
+            two_edits_from: 12,
         }
     }
 }

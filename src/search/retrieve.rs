@@ -33,6 +33,8 @@ pub struct CandidateFeatures {
     pub city_key: u64,
     pub available: bool,
     pub updated_at: i64,
+    /// The language the record's text is written in.
+    pub text_language: Option<crate::text::TextLanguage>,
 }
 
 /// A listing request (`GET /v1/experts`, `GET /v1/cases`).
@@ -115,6 +117,7 @@ struct SegmentColumns {
     languages: tantivy::columnar::Column<u64>,
     city_key: tantivy::columnar::Column<u64>,
     updated_at: tantivy::columnar::Column<i64>,
+    text_language: tantivy::columnar::Column<u64>,
     available: Option<tantivy::columnar::Column<u64>>,
 }
 
@@ -145,6 +148,7 @@ fn read_features(
                     languages: fast_fields.u64("languages")?,
                     city_key: fast_fields.u64("city_key")?,
                     updated_at: fast_fields.i64("updated_at")?,
+                    text_language: fast_fields.u64("text_language")?,
                     available: if has_available {
                         Some(fast_fields.u64("available")?)
                     } else {
@@ -184,6 +188,10 @@ fn read_features(
                 .as_ref()
                 .is_none_or(|column| column.first(doc).unwrap_or(0) == 1),
             updated_at: segment.updated_at.first(doc).unwrap_or(0),
+            text_language: segment
+                .text_language
+                .first(doc)
+                .and_then(crate::text::TextLanguage::from_index_code),
         });
     }
     Ok(features)

@@ -27,6 +27,8 @@ pub struct CommonFields {
     pub languages: Field,
     pub city_key: Field,
     pub updated_at: Field,
+    /// The language the record's text is written in (`TextLanguage::index_code`).
+    pub text_language: Field,
     /// One stemmed field per analysed language, in the order of `TextLanguage::STEMMED`.
     pub text: Vec<(TextLanguage, Field)>,
     pub folded: Field,
@@ -77,6 +79,7 @@ fn add_common(builder: &mut tantivy::schema::SchemaBuilder) -> CommonFields {
         languages: builder.add_u64_field("languages", numeric()),
         city_key: builder.add_u64_field("city_key", numeric()),
         updated_at: builder.add_i64_field("updated_at", FAST | INDEXED),
+        text_language: builder.add_u64_field("text_language", FAST),
         text: TextLanguage::STEMMED
             .into_iter()
             .map(|language| {
@@ -241,6 +244,7 @@ fn add_common_values(
     }
     document.add_u64(fields.city_key, city_key(analyzers, city, country));
     document.add_i64(fields.updated_at, updated_at);
+    document.add_u64(fields.text_language, text_language.index_code());
     if let Some((_, field)) = fields.text.iter().find(|(language, _)| *language == text_language) {
         document.add_text(*field, text);
     }
@@ -328,7 +332,7 @@ pub fn case_document(
     let case = &stored.record;
     let mut document = TantivyDocument::default();
     let text_language = case_text_language(case);
-    let languages: Vec<LanguageCode> = text_language.language_code().or(case.language).into_iter().collect();
+    let languages: Vec<LanguageCode> = case.language.or(text_language.language_code()).into_iter().collect();
     add_common_values(
         &mut document,
         &fields.common,

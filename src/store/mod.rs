@@ -98,6 +98,28 @@ fn redirect_key(kind: RecordKind, id: &RecordId) -> Vec<u8> {
     key
 }
 
+fn redirect_key_prefix(kind: RecordKind) -> Vec<u8> {
+    vec![b'g', b':', kind_byte(kind), b':']
+}
+
+/// Ids of the records merged into `id` (whose redirects point at it).
+fn redirect_sources(db: &sled::Db, kind: RecordKind, id: &RecordId) -> Result<Vec<RecordId>, StoreError> {
+    let prefix = redirect_key_prefix(kind);
+    let mut sources = Vec::new();
+    for item in db.scan_prefix(&prefix) {
+        let (key, target) = item?;
+        if target.as_ref() == id.as_str().as_bytes() {
+            if let Some(source) = std::str::from_utf8(&key[prefix.len()..])
+                .ok()
+                .and_then(|raw| RecordId::parse(raw).ok())
+            {
+                sources.push(source);
+            }
+        }
+    }
+    Ok(sources)
+}
+
 fn contact_prefix(expert: &RecordId) -> Vec<u8> {
     let mut key = CONTACT_PREFIX.to_vec();
     key.extend_from_slice(expert.as_str().as_bytes());
@@ -274,6 +296,11 @@ impl Store {
             })
     }
 
+    /// Whether the change log holds a change after `seq` (the index is behind).
+    pub fn has_changes_after(&self, seq: u64) -> bool {
+        self.changes_after(seq).next().is_some()
+    }
+
     /// Forgets change-log entries up to `seq` once the index has committed them.
     pub fn prune_changes_through(&self, seq: u64) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
@@ -283,6 +310,11 @@ impl Store {
         }
         self.db.apply_batch(batch)?;
         Ok(())
+    }
+
+    /// Records that were merged into `id`.
+    pub fn merged_into(&self, kind: RecordKind, id: &RecordId) -> Result<Vec<RecordId>, StoreError> {
+        redirect_sources(&self.db, kind, id)
     }
 
     pub fn redirect(&self, kind: RecordKind, id: &RecordId) -> Result<Option<RecordId>, StoreError> {
@@ -535,6 +567,13 @@ impl<'a> WriteTx<'a> {
         if kind == RecordKind::Expert {
             for item in self.store.db.scan_prefix(contact_prefix(id)) {
                 let (key, _) = item?;
+                self.batch.remove(key);
+            }
+        }
+        self.batch.remove(redirect_key(kind, id));
+        for item in self.store.db.scan_prefix(redirect_key_prefix(kind)) {
+            let (key, target) = item?;
+            if target.as_ref() == id.as_str().as_bytes() {
                 self.batch.remove(key);
             }
         }

@@ -75,49 +75,52 @@ fn merge_overlapping(spans: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
     merged
 }
 
-/// The window of at most `PASSAGE_CHARS` characters holding the most marks, widened to
-/// word boundaries.
+/// The window of at most `PASSAGE_CHARS` characters holding the most marks, moved to word
+/// boundaries; returned as byte offsets.
 fn best_window(text: &str, spans: &[(usize, usize)]) -> (usize, usize) {
-    if text.chars().count() <= PASSAGE_CHARS {
+    let total_chars = text.chars().count();
+    if total_chars <= PASSAGE_CHARS {
         return (0, text.len());
     }
-    let byte_budget = text
+    // Byte offset of every character, plus the end of the text.
+    let boundaries: Vec<usize> = text
         .char_indices()
-        .nth(PASSAGE_CHARS)
-        .map_or(text.len(), |(index, _)| index);
+        .map(|(index, _)| index)
+        .chain([text.len()])
+        .collect();
+    let char_at = |byte: usize| boundaries.partition_point(|boundary| *boundary < byte);
+    let char_spans: Vec<(usize, usize)> = spans
+        .iter()
+        .map(|(start, end)| (char_at(*start), char_at(*end)))
+        .collect();
     let mut best = (0usize, 0usize);
-    for (first, (start, _)) in spans.iter().enumerate() {
-        let covered = spans[first..]
+    for (first, (start, _)) in char_spans.iter().enumerate() {
+        let covered = char_spans[first..]
             .iter()
-            .take_while(|(_, end)| end - start <= byte_budget)
+            .take_while(|(_, end)| end - start <= PASSAGE_CHARS)
             .count();
         if covered > best.1 {
             best = (first, covered);
         }
     }
-    let anchor = spans[best.0].0;
-    // Start a little before the first mark, on a word boundary.
-    let lead = byte_budget / 6;
-    let mut start = anchor.saturating_sub(lead);
-    while start > 0 && !text.is_char_boundary(start) {
-        start -= 1;
+    let (anchor_start, anchor_end) = char_spans[best.0];
+    let is_space = |position: usize| text[boundaries[position]..].starts_with(char::is_whitespace);
+    // Start a little before the first mark, just after a space.
+    let mut start = anchor_start.saturating_sub(PASSAGE_CHARS / 6);
+    while start > 0 && start < anchor_start && !is_space(start - 1) {
+        start += 1;
     }
-    if let Some(space) = text[..start].rfind(char::is_whitespace).filter(|_| start > 0) {
-        start = (space + 1).min(anchor);
-    }
-    let mut end = (start + byte_budget).min(text.len());
-    while end < text.len() && !text.is_char_boundary(end) {
-        end += 1;
-    }
-    if end < text.len() {
-        if let Some(space) = text[start..end].rfind(char::is_whitespace) {
-            let candidate = start + space;
-            if candidate > spans[best.0].1 {
-                end = candidate;
-            }
+    let mut end = (start + PASSAGE_CHARS).min(total_chars);
+    if end < total_chars {
+        let mut cut = end;
+        while cut > anchor_end && !is_space(cut) {
+            cut -= 1;
+        }
+        if cut > anchor_end {
+            end = cut;
         }
     }
-    (start, end)
+    (boundaries[start], boundaries[end])
 }
 
 pub fn escape(text: &str) -> String {

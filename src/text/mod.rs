@@ -60,6 +60,26 @@ impl TextLanguage {
         TextLanguage::from_code(code.as_str()).unwrap_or(TextLanguage::Other)
     }
 
+    /// A small stable number for the search index.
+    pub fn index_code(&self) -> u64 {
+        match self {
+            TextLanguage::English => 0,
+            TextLanguage::German => 1,
+            TextLanguage::French => 2,
+            TextLanguage::Spanish => 3,
+            TextLanguage::Portuguese => 4,
+            TextLanguage::Arabic => 5,
+            TextLanguage::Other => 6,
+        }
+    }
+
+    pub fn from_index_code(code: u64) -> Option<TextLanguage> {
+        [TextLanguage::Other]
+            .into_iter()
+            .chain(TextLanguage::STEMMED)
+            .find(|language| language.index_code() == code)
+    }
+
     /// The ISO 639-1 code, when the language has one here.
     pub fn language_code(&self) -> Option<LanguageCode> {
         LanguageCode::parse(self.code()).ok()

@@ -19,6 +19,8 @@ pub struct TopicEvidence {
     pub terms: Vec<String>,
     /// True when every match needed a typo correction.
     pub only_through_typo_correction: bool,
+    /// The languages of the terms found.
+    pub languages: Vec<TextLanguage>,
 }
 
 /// Bounds on typo correction so that it stays fast and does not invent words.
@@ -36,7 +38,7 @@ impl Default for TypoLimits {
         TypoLimits {
             shortest_word: 4,
             longest_word: 30,
-            two_edits_from: 8,
+            two_edits_from: 12,
             max_corrected_words: 8,
         }
     }
@@ -44,6 +46,7 @@ impl Default for TypoLimits {
 
 struct Phrase {
     topic: Topic,
+    language: TextLanguage,
     stems: Vec<String>,
     text: String,
 }
@@ -51,10 +54,23 @@ struct Phrase {
 pub struct TopicMatcher {
     phrases: Vec<Phrase>,
     by_first_stem: HashMap<(TextLanguage, String), Vec<usize>>,
-    /// Folded vocabulary words, bucketed by first character, for typo correction.
+    /// Folded vocabulary words, bucketed by first character, for typo correction (acronyms
+    /// left out: "need" must not become "NEET").
     words_by_initial: HashMap<char, Vec<String>>,
     known_words: HashSet<String>,
+    /// Folded one-word German terms that can start or end a compound ("Beteiligung" in
+    /// "Beteiligungsabend", "Hochwasser" in "Hochwasserrisikomanagement").
+    compound_parts: Vec<(String, Topic, String)>,
     limits: TypoLimits,
+}
+
+/// Shortest German term used as part of a compound, and shortest word split as a compound.
+const SHORTEST_COMPOUND_PART: usize = 6;
+const SHORTEST_COMPOUND: usize = 10;
+
+fn is_acronym(word: &str) -> bool {
+    let letters: Vec<char> = word.chars().filter(|character| character.is_alphabetic()).collect();
+    letters.len() >= 2 && letters.iter().all(|character| character.is_uppercase())
 }
 
 impl TopicMatcher {
@@ -62,6 +78,8 @@ impl TopicMatcher {
         let mut phrases = Vec::new();
         let mut by_first_stem: HashMap<(TextLanguage, String), Vec<usize>> = HashMap::new();
         let mut known_words = HashSet::new();
+        let mut correctable_words = HashSet::new();
+        let mut compound_parts = Vec::new();
         for entry in taxonomy.entries() {
             let label_texts = entry.labels.iter().filter_map(|(code, label)| {
                 TextLanguage::from_code(code)
@@ -75,8 +93,23 @@ impl TopicMatcher {
                     .map(|token| token.term)
                     .collect();
                 let Some(first) = stems.first().cloned() else { continue };
-                for token in analyzers.folded(&text) {
-                    known_words.insert(token.term);
+                let folded = analyzers.folded(&text);
+                for token in &folded {
+                    known_words.insert(token.term.clone());
+                    if !is_acronym(&text[token.start..token.end]) {
+                        correctable_words.insert(token.term.clone());
+                    }
+                }
+                // A phrase that stop words shrink to one word would fire on that word alone
+                // ("municipal IT" on every "municipal"): leave it out.
+                if folded.len() >= 2 && stems.len() == 1 {
+                    continue;
+                }
+                let is_compound_part = language == TextLanguage::German
+                    && folded.len() == 1
+                    && folded[0].term.chars().count() >= SHORTEST_COMPOUND_PART;
+                if is_compound_part {
+                    compound_parts.push((folded[0].term.clone(), entry.topic, text.clone()));
                 }
                 let duplicate = by_first_stem.get(&(language, first.clone())).is_some_and(|candidates| {
                     candidates
@@ -89,13 +122,14 @@ impl TopicMatcher {
                 by_first_stem.entry((language, first)).or_default().push(phrases.len());
                 phrases.push(Phrase {
                     topic: entry.topic,
+                    language,
                     stems,
                     text,
                 });
             }
         }
         let mut words_by_initial: HashMap<char, Vec<String>> = HashMap::new();
-        for word in &known_words {
+        for word in &correctable_words {
             if let Some(initial) = word.chars().next() {
                 words_by_initial.entry(initial).or_default().push(word.clone());
             }
@@ -108,6 +142,7 @@ impl TopicMatcher {
             by_first_stem,
             words_by_initial,
             known_words,
+            compound_parts,
             limits: TypoLimits::default(),
         }
     }
@@ -124,7 +159,7 @@ impl TopicMatcher {
 
     /// Topics mentioned by `text`, read in each of `languages`, strongest first.
     pub fn detect(&self, analyzers: &Analyzers, text: &str, languages: &[TextLanguage]) -> Vec<TopicEvidence> {
-        let mut found: BTreeMap<Topic, (f32, Vec<String>)> = BTreeMap::new();
+        let mut found: BTreeMap<Topic, Found> = BTreeMap::new();
         self.collect_matches(analyzers, text, languages, 1.0, &mut found);
         into_sorted_evidence(found, &HashSet::new())
     }
@@ -138,18 +173,23 @@ impl TopicMatcher {
         languages: &[TextLanguage],
         is_known_word: &dyn Fn(&str) -> bool,
     ) -> Vec<TopicEvidence> {
-        let mut found: BTreeMap<Topic, (f32, Vec<String>)> = BTreeMap::new();
+        let mut found: BTreeMap<Topic, Found> = BTreeMap::new();
         self.collect_matches(analyzers, text, languages, 1.0, &mut found);
         let exact_topics: HashSet<Topic> = found.keys().copied().collect();
         if let Some(corrected) = self.corrected_text(analyzers, text, is_known_word) {
             let mut through_corrections = BTreeMap::new();
             self.collect_matches(analyzers, &corrected, languages, 0.5, &mut through_corrections);
-            for (topic, (_, terms)) in through_corrections {
-                let entry = found.entry(topic).or_insert((0.0, Vec::new()));
-                for term in terms {
-                    if !entry.1.contains(&term) {
-                        entry.0 += weight_of_term(&term) * 0.5;
-                        entry.1.push(term);
+            for (topic, corrected) in through_corrections {
+                let entry = found.entry(topic).or_default();
+                for term in corrected.terms {
+                    if !entry.terms.contains(&term) {
+                        entry.weight += weight_of_term(&term) * 0.5;
+                        entry.terms.push(term);
+                    }
+                }
+                for language in corrected.languages {
+                    if !entry.languages.contains(&language) {
+                        entry.languages.push(language);
                     }
                 }
             }
@@ -177,7 +217,10 @@ impl TopicMatcher {
             if corrections >= self.limits.max_corrected_words {
                 break;
             }
-            if self.known_words.contains(&token.term) || is_known_word(&token.term) {
+            if self.known_words.contains(&token.term)
+                || is_known_word(&token.term)
+                || analyzers.is_stop_word_anywhere(&token.term)
+            {
                 continue;
             }
             let Some(replacement) = self.closest_word(&token.term) else {
@@ -227,8 +270,11 @@ impl TopicMatcher {
         text: &str,
         languages: &[TextLanguage],
         weight_factor: f32,
-        found: &mut BTreeMap<Topic, (f32, Vec<String>)>,
+        found: &mut BTreeMap<Topic, Found>,
     ) {
+        if languages.contains(&TextLanguage::German) {
+            self.collect_compound_matches(analyzers, text, weight_factor, found);
+        }
         for &language in languages {
             let stems: Vec<String> = analyzers
                 .stemmed(language, text)
@@ -245,11 +291,57 @@ impl TopicMatcher {
                     if end > stems.len() || stems[start..end] != phrase.stems[..] {
                         continue;
                     }
-                    let entry = found.entry(phrase.topic).or_insert((0.0, Vec::new()));
-                    if !entry.1.contains(&phrase.text) {
-                        entry.0 += weight_of_term(&phrase.text) * weight_factor;
-                        entry.1.push(phrase.text.clone());
+                    let entry = found.entry(phrase.topic).or_default();
+                    if !entry.terms.contains(&phrase.text) {
+                        entry.weight += weight_of_term(&phrase.text) * weight_factor;
+                        entry.terms.push(phrase.text.clone());
                     }
+                    if !entry.languages.contains(&phrase.language) {
+                        entry.languages.push(phrase.language);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What was found for one topic: weight, terms, and the languages of those terms.
+#[derive(Default)]
+struct Found {
+    weight: f32,
+    terms: Vec<String>,
+    languages: Vec<TextLanguage>,
+}
+
+impl TopicMatcher {
+    /// German compounds whose first or last part is a one-word German term; such a match
+    /// weighs three quarters of a term.
+    fn collect_compound_matches(
+        &self,
+        analyzers: &Analyzers,
+        text: &str,
+        weight_factor: f32,
+        found: &mut BTreeMap<Topic, Found>,
+    ) {
+        for token in analyzers.folded(text) {
+            let word = &token.term;
+            if word.chars().count() < SHORTEST_COMPOUND || self.known_words.contains(word) {
+                continue;
+            }
+            for (part, topic, term) in &self.compound_parts {
+                let rest = word.len().saturating_sub(part.len());
+                let is_head = word.starts_with(part.as_str()) && rest >= 3;
+                let is_tail = word.ends_with(part.as_str()) && rest >= 3;
+                if !(is_head || is_tail) {
+                    continue;
+                }
+                let entry = found.entry(*topic).or_default();
+                if !entry.terms.contains(term) {
+                    entry.weight += 0.75 * weight_factor;
+                    entry.terms.push(term.clone());
+                }
+                if !entry.languages.contains(&TextLanguage::German) {
+                    entry.languages.push(TextLanguage::German);
                 }
             }
         }
@@ -267,16 +359,17 @@ fn weight_of_term(term: &str) -> f32 {
 }
 
 fn into_sorted_evidence(
-    found: BTreeMap<Topic, (f32, Vec<String>)>,
+    found: BTreeMap<Topic, Found>,
     only_through_corrections: &HashSet<Topic>,
 ) -> Vec<TopicEvidence> {
     let mut evidence: Vec<TopicEvidence> = found
         .into_iter()
-        .map(|(topic, (strength, terms))| TopicEvidence {
+        .map(|(topic, found)| TopicEvidence {
             topic,
-            strength,
-            terms,
+            strength: found.weight,
+            terms: found.terms,
             only_through_typo_correction: only_through_corrections.contains(&topic),
+            languages: found.languages,
         })
         .collect();
     evidence.sort_by(|left, right| {

@@ -229,9 +229,26 @@ pub fn expert_draft_from_json(
         status: reader.string("status"),
     };
     if !reader.errors.is_empty() {
-        return Err(reader.errors);
+        let mut errors = reader.errors;
+        add_record_errors(
+            &mut errors,
+            crate::domain::Expert::parse(draft, crate::domain::Status::Draft).err(),
+        );
+        return Err(errors);
     }
     Ok((draft, metadata(object)))
+}
+
+/// Adds the record's own validation errors for fields not reported already, so that a
+/// client learns about every problem at once.
+fn add_record_errors(errors: &mut Vec<FieldError>, record_errors: Option<Vec<FieldError>>) {
+    for error in record_errors.unwrap_or_default() {
+        // A missing id is not a problem yet: creates and imports make one.
+        let missing_id = error.field == "id" && error.message == "is required";
+        if !missing_id && !errors.iter().any(|reported| reported.field == error.field) {
+            errors.push(error);
+        }
+    }
 }
 
 pub fn case_draft_from_json(value: &Value, origin: Origin) -> Result<(CaseDraft, ImportedMetadata), Vec<FieldError>> {
@@ -254,7 +271,12 @@ pub fn case_draft_from_json(value: &Value, origin: Origin) -> Result<(CaseDraft,
         status: reader.string("status"),
     };
     if !reader.errors.is_empty() {
-        return Err(reader.errors);
+        let mut errors = reader.errors;
+        add_record_errors(
+            &mut errors,
+            crate::domain::Case::parse(draft, crate::domain::Status::Draft).err(),
+        );
+        return Err(errors);
     }
     Ok((draft, metadata(object)))
 }
@@ -289,7 +311,8 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
         assert!(fields.contains(&"version") && fields.contains(&"colour"), "{fields:?}");
         let errors = expert_draft_from_json(&body, Origin::ImportFile).unwrap_err();
-        assert_eq!(errors.len(), 1);
+        let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
+        assert!(fields.contains(&"colour") && !fields.contains(&"version"), "{fields:?}");
     }
 
     #[test]
@@ -297,7 +320,11 @@ mod tests {
         let body = json!({"name": 5, "languages": "fr;en", "available": "maybe"});
         let errors = expert_draft_from_json(&body, Origin::ApiBody).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
-        assert_eq!(fields, vec!["name", "available"]);
+        assert_eq!(fields[..2], ["name", "available"]);
+        assert!(
+            fields.contains(&"city") && fields.contains(&"country"),
+            "the record's own problems come too: {fields:?}"
+        );
     }
 
     #[test]

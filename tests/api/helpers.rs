@@ -1,0 +1,219 @@
+//! Test servers on port 0 with temporary data directories, and small HTTP helpers.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::thread::JoinHandle;
+
+use citypeers::app::{App, AppConfig};
+use citypeers::http::Limits;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::Value;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+pub struct ServerOptions {
+    pub demo_data: bool,
+    pub limits: Limits,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            demo_data: false,
+            limits: Limits::new(1_000, 1_000),
+        }
+    }
+}
+
+/// A running citypeers server; stopped cleanly when dropped.
+pub struct TestServer {
+    pub base: String,
+    pub client: Client,
+    data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn start(options: ServerOptions) -> TestServer {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().to_path_buf();
+        let mut server = TestServer::start_in(&data_dir, options);
+        server._temp = Some(temp);
+        server
+    }
+
+    /// Starts a server on an existing data directory (kept when the server stops).
+    pub fn start_in(data_dir: &Path, options: ServerOptions) -> TestServer {
+        let app = App::open(AppConfig {
+            data_dir: data_dir.to_path_buf(),
+            vocabulary_dir: None,
+            load_demo_data: options.demo_data,
+            admin_token: Some(ADMIN_TOKEN.to_string()),
+        })
+        .expect("the service opens");
+        let (address_sender, address_receiver) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let limits = options.limits;
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+                address_sender
+                    .send(listener.local_addr().expect("address"))
+                    .expect("send address");
+                citypeers::http::serve(listener, app, limits, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("server runs");
+            });
+        });
+        let address = address_receiver.recv().expect("server address");
+        TestServer {
+            base: format!("http://{address}"),
+            client: Client::builder()
+                .timeout(std::time::Duration::from_secs(120))
+                .build()
+                .expect("client"),
+            data_dir: data_dir.to_path_buf(),
+            _temp: None,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().expect("request")
+    }
+
+    pub fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path);
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().expect("json body")
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().expect("request")
+    }
+
+    pub fn admin(&self, builder: RequestBuilder) -> RequestBuilder {
+        builder.bearer_auth(ADMIN_TOKEN)
+    }
+
+    pub fn admin_get(&self, path: &str) -> Response {
+        self.admin(self.client.get(self.url(path))).send().expect("request")
+    }
+
+    pub fn admin_post(&self, path: &str, body: &Value) -> Response {
+        self.admin(self.client.post(self.url(path)))
+            .json(body)
+            .send()
+            .expect("request")
+    }
+
+    /// Stops the server and waits until it has shut down cleanly.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// One server with the demo data, shared by the tests that only read.
+pub fn demo() -> &'static TestServer {
+    static DEMO: OnceLock<TestServer> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        TestServer::start(ServerOptions {
+            demo_data: true,
+            ..ServerOptions::default()
+        })
+    })
+}
+
+/// An expert body with every required field.
+pub fn expert_body(id: &str, name: &str, city: &str, country: &str) -> Value {
+    serde_json::json!({
+        "id": id,
+        "name": name,
+        "city": city,
+        "country": country,
+        "languages": ["en"],
+        "topics": ["mobility"],
+        "expertise": "Bus rapid transit planning and cycling networks.",
+        "status": "published",
+    })
+}
+
+/// Asserts the contract's error shape and returns the body.
+pub fn assert_error(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        content_type.starts_with("application/json"),
+        "content type {content_type}"
+    );
+    let body: Value = response.json().expect("error body is JSON");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|message| !message.is_empty()),
+        "{body}"
+    );
+    body
+}
+
+/// Every string value in a JSON document, recursively (for checking leaks).
+pub fn all_keys(value: &Value, keys: &mut Vec<String>) {
+    match value {
+        Value::Object(object) => {
+            for (key, child) in object {
+                keys.push(key.clone());
+                all_keys(child, keys);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| all_keys(item, keys)),
+        _ => {}
+    }
+}
+
+pub fn ids_of_hits(body: &Value, record: &str) -> Vec<String> {
+    body["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|hit| hit[record]["id"].as_str().expect("id").to_string())
+        .collect()
+}

@@ -1,0 +1,11 @@
+//! Black-box tests of citypeers through HTTP (servers on port 0, temporary data directories)
+//! and the command line. One test binary keeps link time low.
+
+mod helpers;
+
+mod cli;
+mod curation;
+mod durability;
+mod matching;
+mod public;
+mod quality;
