@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
-use super::{App, AppError};
+use super::{App, AppError, EditableRecord};
 use crate::domain::{Case, CountryCode, Expert, LanguageCode, Topic, Versioned};
 use crate::matching::{self, WantedTopic};
 use crate::search::{
@@ -121,13 +121,13 @@ impl App {
             .map(str::trim)
             .filter(|q| !q.is_empty())
             .map(str::to_string);
-        if let Some(q) = &q {
-            if q.chars().count() > MAX_QUERY_CHARS {
-                return Err(AppError::bad_parameter(
-                    "q",
-                    format!("must be at most {MAX_QUERY_CHARS} characters"),
-                ));
-            }
+        if let Some(q) = &q
+            && q.chars().count() > MAX_QUERY_CHARS
+        {
+            return Err(AppError::bad_parameter(
+                "q",
+                format!("must be at most {MAX_QUERY_CHARS} characters"),
+            ));
         }
         let topics = parse_values("topic", &params.topic, Topic::parse)?;
         let regions = parse_values("region", &params.region, |raw| {
@@ -159,6 +159,7 @@ impl App {
                     .map(|language| two_letter_code(language.as_str()))
                     .collect(),
                 available,
+                status: None,
             },
             limit,
             offset,
@@ -200,69 +201,33 @@ impl App {
         params: &ListingParams,
         published_only: bool,
     ) -> Result<ListingPage<Expert>, AppError> {
-        let started = Instant::now();
-        let parsed = self.parse_listing(params, true)?;
-        let query = match &parsed.q {
-            Some(q) => self.engine().analyse(q, &QueryLimits::default()),
-            None => AnalysedQuery::default(),
-        };
-        let wanted = self.wanted_topics_of(&query);
-        let request = ListingRequest {
-            query: &query,
-            topics: wanted.iter().map(|wanted| wanted.topic).collect(),
-            filters: parsed.filters.clone(),
+        self.search_records::<Expert>(
+            params,
             published_only,
-            keep: (parsed.offset + parsed.limit)
-                .max(RERANK_DEPTH)
-                .min(MAX_OFFSET + MAX_LIMIT),
-        };
-        let listing = self.engine().list_experts(&request)?;
-        let ordered: Vec<(String, f32)> = match listing.order {
-            RankOrder::NewestFirst => listing
-                .candidates
-                .into_iter()
-                .map(|candidate| (candidate.id, 0.0))
-                .collect(),
-            RankOrder::Score => matching::rank_listing(
-                listing.candidates,
-                &wanted,
-                query.detected_language,
-                &self.vocabulary().taxonomy,
-                self.settings(),
-            )
-            .into_iter()
-            .map(|(candidate, score)| (candidate.id, score))
-            .collect(),
-        };
-        let mut hits = Vec::new();
-        for (id, score) in ordered.into_iter().skip(parsed.offset).take(parsed.limit) {
-            let Ok(record_id) = crate::domain::RecordId::parse(&id) else {
-                continue;
-            };
-            let Some(record) = self.store().expert(&record_id)? else {
-                continue;
-            };
-            if published_only && record.record.status != crate::domain::Status::Published {
-                continue;
-            }
-            let highlights = self.expert_highlights(&record.record, &query);
-            hits.push(Hit {
-                record,
-                score,
-                highlights,
-            });
-        }
-        Ok(ListingPage {
-            total: listing.total,
-            hits,
-            facets: self.facets_from(&listing.counts),
-            took_ms: started.elapsed().as_secs_f64() * 1000.0,
-        })
+            |request| self.engine().list_experts(request),
+            |expert, query| self.expert_highlights(expert, query),
+        )
     }
 
+    /// Searches practice cases, like `search_experts`.
     pub fn search_cases(&self, params: &ListingParams, published_only: bool) -> Result<ListingPage<Case>, AppError> {
+        self.search_records::<Case>(
+            params,
+            published_only,
+            |request| self.engine().list_cases(request),
+            |case, query| self.case_highlights(case, query),
+        )
+    }
+
+    fn search_records<R: EditableRecord>(
+        &self,
+        params: &ListingParams,
+        published_only: bool,
+        list: impl Fn(&ListingRequest<'_>) -> Result<crate::search::Listing, crate::search::SearchError>,
+        highlights_of: impl Fn(&R, &AnalysedQuery) -> BTreeMap<&'static str, String>,
+    ) -> Result<ListingPage<R>, AppError> {
         let started = Instant::now();
-        let parsed = self.parse_listing(params, false)?;
+        let parsed = self.parse_listing(params, R::KIND == crate::domain::RecordKind::Expert)?;
         let query = match &parsed.q {
             Some(q) => self.engine().analyse(q, &QueryLimits::default()),
             None => AnalysedQuery::default(),
@@ -273,11 +238,9 @@ impl App {
             topics: wanted.iter().map(|wanted| wanted.topic).collect(),
             filters: parsed.filters.clone(),
             published_only,
-            keep: (parsed.offset + parsed.limit)
-                .max(RERANK_DEPTH)
-                .min(MAX_OFFSET + MAX_LIMIT),
+            keep: (parsed.offset + parsed.limit).clamp(RERANK_DEPTH, MAX_OFFSET + MAX_LIMIT),
         };
-        let listing = self.engine().list_cases(&request)?;
+        let listing = list(&request)?;
         let ordered: Vec<(String, f32)> = match listing.order {
             RankOrder::NewestFirst => listing
                 .candidates
@@ -300,13 +263,14 @@ impl App {
             let Ok(record_id) = crate::domain::RecordId::parse(&id) else {
                 continue;
             };
-            let Some(record) = self.store().case(&record_id)? else {
+            // The index may be a moment behind the store: show what the store holds now.
+            let Some(record) = R::read_committed(self, &record_id)? else {
                 continue;
             };
-            if published_only && record.record.status != crate::domain::Status::Published {
+            if published_only && record.record.status() != crate::domain::Status::Published {
                 continue;
             }
-            let highlights = self.case_highlights(&record.record, &query);
+            let highlights = highlights_of(&record.record, &query);
             hits.push(Hit {
                 record,
                 score,
@@ -353,10 +317,10 @@ impl App {
         if let Some(marked) = self.highlight_field(&expert.expertise, language, query, &words, &stems) {
             highlights.insert("expertise", marked);
         }
-        if let Some(bio) = &expert.bio {
-            if let Some(marked) = self.highlight_field(bio, language, query, &words, &stems) {
-                highlights.insert("bio", marked);
-            }
+        if let Some(bio) = &expert.bio
+            && let Some(marked) = self.highlight_field(bio, language, query, &words, &stems)
+        {
+            highlights.insert("bio", marked);
         }
         highlights
     }

@@ -266,14 +266,12 @@ impl App {
             }
             let mut shown_cases = Vec::new();
             for case_id in ranked_match.explanation.cases.iter().take(3) {
-                if !case_titles.contains_key(case_id) {
-                    if let Ok(case_record_id) = RecordId::parse(case_id) {
-                        if let Some(case) = self.store().case(&case_record_id)? {
-                            if case.record.status == Status::Published {
-                                case_titles.insert(case_id.clone(), case.record.title.clone());
-                            }
-                        }
-                    }
+                if !case_titles.contains_key(case_id)
+                    && let Ok(case_record_id) = RecordId::parse(case_id)
+                    && let Some(case) = self.store().case(&case_record_id)?
+                    && case.record.status == Status::Published
+                {
+                    case_titles.insert(case_id.clone(), case.record.title.clone());
                 }
                 if let Some(title) = case_titles.get(case_id) {
                     shown_cases.push((case_id.clone(), title.clone()));

@@ -200,10 +200,10 @@ impl App {
     }
 
     fn public_record<R: EditableRecord>(&self, id: &RecordId) -> Result<Versioned<R>, AppError> {
-        if let Some(stored) = R::read_committed(self, id)? {
-            if stored.record.status() == Status::Published {
-                return Ok(stored);
-            }
+        if let Some(stored) = R::read_committed(self, id)?
+            && stored.record.status() == Status::Published
+        {
+            return Ok(stored);
         }
         if let Some(target) = self.store().redirect(R::KIND, id)? {
             return Err(AppError::Moved {
@@ -428,10 +428,10 @@ impl App {
             let Some(current) = tx.case(&case_id)? else { continue };
             let mut case = current.record.clone();
             case.experts.retain(|linked| linked != expert);
-            if let Some(replacement) = replacement {
-                if !case.experts.contains(replacement) {
-                    case.experts.push(replacement.clone());
-                }
+            if let Some(replacement) = replacement
+                && !case.experts.contains(replacement)
+            {
+                case.experts.push(replacement.clone());
             }
             let updated = Versioned {
                 record: case,
@@ -610,10 +610,10 @@ impl App {
         let mut cases = Vec::new();
         for hit in self.engine().cases_of_expert(expert_id, 20)? {
             let Ok(id) = RecordId::parse(&hit.id) else { continue };
-            if let Some(case) = self.store().case(&id)? {
-                if case.record.status == Status::Published {
-                    cases.push(case);
-                }
+            if let Some(case) = self.store().case(&id)?
+                && case.record.status == Status::Published
+            {
+                cases.push(case);
             }
         }
         Ok(cases)

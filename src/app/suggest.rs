@@ -169,17 +169,17 @@ impl App {
                 }
             }
             let known = |word: &str| self.vocabulary().matcher.knows_word(word);
-            if let Some(corrected) = self.vocabulary().matcher.corrected_text(self.analyzers(), q, &known) {
-                if seen_texts.insert(corrected.to_lowercase()) {
-                    suggestions.did_you_mean.insert(
-                        0,
-                        SuggestEntry {
-                            text: corrected,
-                            kind: "query",
-                            value: None,
-                        },
-                    );
-                }
+            if let Some(corrected) = self.vocabulary().matcher.corrected_text(self.analyzers(), q, &known)
+                && seen_texts.insert(corrected.to_lowercase())
+            {
+                suggestions.did_you_mean.insert(
+                    0,
+                    SuggestEntry {
+                        text: corrected,
+                        kind: "query",
+                        value: None,
+                    },
+                );
             }
         }
         for suggestion in close_names_and_cities {

@@ -92,7 +92,7 @@ fn raw_id(value: &Value) -> Option<String> {
     value
         .get("id")
         .and_then(Value::as_str)
-        .map(|id| crate::domain::id::truncate_for_message(id))
+        .map(crate::domain::id::truncate_for_message)
 }
 
 /// A stable id for a record imported without one: the same record gets the same id again.
@@ -129,8 +129,10 @@ impl App {
             if chunk.is_empty() {
                 return Ok(());
             }
-            self.import_chunk::<R>(std::mem::take(chunk), actor, report)?;
+            let (changes, written) = self.import_chunk::<R>(std::mem::take(chunk), actor, report)?;
             progress(report);
+            // Index this chunk while the next one is read; one commit comes at the end.
+            self.engine().stage_committed(self.store(), &changes, &written)?;
             Ok(())
         };
         let mut on_row = |row: Row, report: &mut ImportReport| -> Result<(), AppError> {
@@ -146,7 +148,13 @@ impl App {
             ImportFormat::Csv => read_csv(reader, R::FIELDS, &mut |row| on_row(row, &mut report))?,
         }
         flush(&mut chunk, &mut report)?;
+        let indexing = std::time::Instant::now();
         self.index_changes()?;
+        tracing::debug!(
+            records = report.acknowledged(),
+            ms = indexing.elapsed().as_millis() as u64,
+            "import indexed"
+        );
         Ok(report)
     }
 
@@ -155,9 +163,9 @@ impl App {
         rows: Vec<Row>,
         actor: &Actor,
         report: &mut ImportReport,
-    ) -> Result<(), AppError> {
+    ) -> Result<(Vec<crate::store::Change>, Vec<crate::store::Written>), AppError> {
         let mut outcome = ImportReport::default();
-        self.store().write(|tx| -> Result<(), AppError> {
+        let committed = self.store().write(|tx| -> Result<(), AppError> {
             for row in rows {
                 let value = match row.value {
                     Ok(value) => value,
@@ -233,7 +241,7 @@ impl App {
         report.updated += outcome.updated;
         report.unchanged += outcome.unchanged;
         report.rejected.extend(outcome.rejected);
-        Ok(())
+        Ok((committed.changes, committed.written))
     }
 }
 

@@ -1,13 +1,15 @@
 //! One pass over the documents that match a query: the total and the best documents among
 //! those that pass every filter, and facet counts where each dimension ignores its own
-//! filter (the contract's "counts over the OTHER filters"). Reads fast fields only.
+//! filter (the contract's "counts over the OTHER filters"). Reads the per-segment tables.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::segments::{MAX_REGION_CODES, MAX_TOPIC_CODES, SegmentTable};
 
 /// Number of distinct two-letter codes (countries, languages) and an upper bound on topic and
 /// region codes, used to size count arrays.
@@ -23,6 +25,8 @@ pub struct FacetFilters {
     pub languages: Vec<u64>,
     /// Experts only: `Some(true)` keeps available experts.
     pub available: Option<bool>,
+    /// Keep only this status (its `Status::code`), e.g. published for public listings.
+    pub status: Option<u8>,
 }
 
 /// How the best documents are chosen.
@@ -71,11 +75,52 @@ pub struct FacetedTop {
     pub counts: FacetCounts,
 }
 
+/// The filters as bitmasks and small lists, for a per-document test in nanoseconds.
+#[derive(Clone, Debug, Default)]
+struct CompiledFilters {
+    topics: u32,
+    regions: u64,
+    countries: Vec<u16>,
+    languages: Vec<u16>,
+    available: Option<bool>,
+    status: Option<u8>,
+}
+
+impl CompiledFilters {
+    fn compile(filters: &FacetFilters) -> CompiledFilters {
+        CompiledFilters {
+            topics: filters
+                .topics
+                .iter()
+                .filter(|code| **code < MAX_TOPIC_CODES)
+                .fold(0, |mask, code| mask | (1 << code)),
+            regions: filters
+                .regions
+                .iter()
+                .filter(|code| **code < MAX_REGION_CODES)
+                .fold(0, |mask, code| mask | (1 << code)),
+            countries: filters
+                .countries
+                .iter()
+                .filter_map(|code| u16::try_from(*code).ok())
+                .collect(),
+            languages: filters
+                .languages
+                .iter()
+                .filter_map(|code| u16::try_from(*code).ok())
+                .collect(),
+            available: filters.available,
+            status: filters.status,
+        }
+    }
+}
+
 pub struct FacetedTopCollector {
     pub filters: FacetFilters,
     pub keep: usize,
     pub order: RankOrder,
-    pub has_available_field: bool,
+    /// The table of each segment, by segment ordinal.
+    pub tables: Vec<Arc<SegmentTable>>,
 }
 
 #[derive(PartialEq)]
@@ -101,30 +146,22 @@ impl Ord for Ranked {
 
 pub struct FacetedTopSegmentCollector {
     segment_ord: SegmentOrdinal,
-    filters: FacetFilters,
+    filters: CompiledFilters,
     keep: usize,
     order: RankOrder,
-    topics: Column<u64>,
-    regions: Column<u64>,
-    country: Column<u64>,
-    languages: Column<u64>,
-    available: Option<Column<u64>>,
-    updated_at: Column<i64>,
+    table: Arc<SegmentTable>,
     total: u64,
     heap: BinaryHeap<Ranked>,
     counts: FacetCounts,
-    scratch: [Vec<u64>; 4],
 }
 
-fn any_in(values: &[u64], wanted: &[u64]) -> bool {
-    wanted.is_empty() || values.iter().any(|value| wanted.contains(value))
-}
-
-fn count_into(counts: &mut [u64], values: &[u64]) {
-    for value in values {
-        if let Some(slot) = counts.get_mut(*value as usize) {
+fn count_bits(counts: &mut [u64], mut mask: u64) {
+    while mask != 0 {
+        let bit = mask.trailing_zeros() as usize;
+        if let Some(slot) = counts.get_mut(bit) {
             *slot += 1;
         }
+        mask &= mask - 1;
     }
 }
 
@@ -132,27 +169,21 @@ impl Collector for FacetedTopCollector {
     type Fruit = FacetedTop;
     type Child = FacetedTopSegmentCollector;
 
-    fn for_segment(&self, segment_ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
-        let fast_fields = segment.fast_fields();
+    fn for_segment(&self, segment_ord: SegmentOrdinal, _segment: &SegmentReader) -> tantivy::Result<Self::Child> {
+        let table = self
+            .tables
+            .get(segment_ord as usize)
+            .cloned()
+            .ok_or_else(|| tantivy::TantivyError::InternalError(format!("no table for segment {segment_ord}")))?;
         Ok(FacetedTopSegmentCollector {
             segment_ord,
-            filters: self.filters.clone(),
+            filters: CompiledFilters::compile(&self.filters),
             keep: self.keep,
             order: self.order,
-            topics: fast_fields.u64("topics")?,
-            regions: fast_fields.u64("regions")?,
-            country: fast_fields.u64("country")?,
-            languages: fast_fields.u64("languages")?,
-            available: if self.has_available_field {
-                Some(fast_fields.u64("available")?)
-            } else {
-                None
-            },
-            updated_at: fast_fields.i64("updated_at")?,
+            table,
             total: 0,
             heap: BinaryHeap::with_capacity(self.keep + 1),
             counts: FacetCounts::empty(),
-            scratch: Default::default(),
         })
     }
 
@@ -183,36 +214,38 @@ impl SegmentCollector for FacetedTopSegmentCollector {
     type Fruit = FacetedTop;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let [topics, regions, countries, languages] = &mut self.scratch;
-        topics.clear();
-        topics.extend(self.topics.values_for_doc(doc));
-        regions.clear();
-        regions.extend(self.regions.values_for_doc(doc));
-        countries.clear();
-        countries.extend(self.country.values_for_doc(doc));
-        languages.clear();
-        languages.extend(self.languages.values_for_doc(doc));
-        if let (Some(wanted), Some(column)) = (self.filters.available, &self.available) {
-            let is_available = column.first(doc).unwrap_or(0) == 1;
-            if is_available != wanted {
-                return;
-            }
+        let row = *self.table.row(doc);
+        if self.filters.available.is_some_and(|wanted| row.available != wanted)
+            || self.filters.status.is_some_and(|wanted| row.status != wanted)
+        {
+            return;
         }
-        let pass_topic = any_in(topics, &self.filters.topics);
-        let pass_region = any_in(regions, &self.filters.regions);
-        let pass_country = any_in(countries, &self.filters.countries);
-        let pass_language = any_in(languages, &self.filters.languages);
+        let filters = &self.filters;
+        let languages = self.table.languages(doc);
+        let pass_topic = filters.topics == 0 || row.topics & filters.topics != 0;
+        let pass_region = filters.regions == 0 || row.regions & filters.regions != 0;
+        let pass_country = filters.countries.is_empty() || filters.countries.contains(&row.country);
+        let pass_language =
+            filters.languages.is_empty() || languages.iter().any(|code| filters.languages.contains(code));
         if pass_region && pass_country && pass_language {
-            count_into(&mut self.counts.topics, topics);
+            count_bits(&mut self.counts.topics, u64::from(row.topics));
         }
         if pass_topic && pass_country && pass_language {
-            count_into(&mut self.counts.regions, regions);
+            count_bits(&mut self.counts.regions, row.regions);
         }
-        if pass_topic && pass_region && pass_language {
-            count_into(&mut self.counts.countries, countries);
+        if pass_topic
+            && pass_region
+            && pass_language
+            && let Some(slot) = self.counts.countries.get_mut(usize::from(row.country))
+        {
+            *slot += 1;
         }
         if pass_topic && pass_region && pass_country {
-            count_into(&mut self.counts.languages, languages);
+            for code in languages {
+                if let Some(slot) = self.counts.languages.get_mut(usize::from(*code)) {
+                    *slot += 1;
+                }
+            }
         }
         if !(pass_topic && pass_region && pass_country && pass_language) {
             return;
@@ -223,7 +256,7 @@ impl SegmentCollector for FacetedTopSegmentCollector {
         }
         let key = match self.order {
             RankOrder::Score => f64::from(score),
-            RankOrder::NewestFirst => self.updated_at.first(doc).unwrap_or(0) as f64,
+            RankOrder::NewestFirst => row.updated_at as f64,
         };
         let candidate = Ranked {
             key,

@@ -13,8 +13,9 @@ use tracing::{info, warn};
 
 use super::SearchError;
 use super::schema::{CaseFields, ExpertFields, case_document, case_schema, expert_document, expert_schema};
+use super::segments::SegmentTables;
 use crate::domain::{RecordId, RecordKind};
-use crate::store::Store;
+use crate::store::{Change, Store, Written};
 use crate::text::Analyzers;
 use crate::vocab::Vocabulary;
 
@@ -23,6 +24,8 @@ const CASE_WRITER_BUDGET_BYTES: usize = 32 * 1024 * 1024;
 
 pub(super) struct KindIndex<F> {
     pub reader: IndexReader,
+    /// Per-segment tables for filters, facets and ranking features.
+    pub tables: SegmentTables,
     pub fields: F,
 }
 
@@ -35,6 +38,16 @@ impl<F> KindIndex<F> {
 struct Writers {
     experts: IndexWriter<TantivyDocument>,
     cases: IndexWriter<TantivyDocument>,
+    /// Changes added to the writers but not committed yet (see `stage`).
+    staged: Staged,
+}
+
+#[derive(Default)]
+struct Staged {
+    /// The last change added to the writers; 0 when nothing is staged.
+    seq: u64,
+    changes: u64,
+    erased: Vec<(RecordKind, RecordId)>,
 }
 
 /// What a catch-up did.
@@ -100,10 +113,12 @@ impl SearchEngine {
         let engine = SearchEngine {
             experts: KindIndex {
                 reader: open_reader(&expert_index)?,
+                tables: SegmentTables::new(true),
                 fields: expert_fields,
             },
             cases: KindIndex {
                 reader: open_reader(&case_index)?,
+                tables: SegmentTables::new(false),
                 fields: case_fields,
             },
             analyzers,
@@ -111,6 +126,7 @@ impl SearchEngine {
             writers: Mutex::new(Some(Writers {
                 experts: experts_writer,
                 cases: cases_writer,
+                staged: Staged::default(),
             })),
             covered_seq: AtomicU64::new(covered),
         };
@@ -171,19 +187,10 @@ impl SearchEngine {
             // Sequence numbers also number audit entries and contact requests; every change up
             // to the store's last sequence at this moment is in the change log already.
             let store_seq_at_start = store.last_seq();
-            let mut covered = start.max(store_seq_at_start);
-            let mut applied = 0u64;
-            let mut erased: Vec<(RecordKind, RecordId)> = Vec::new();
-            for change in store.changes_after(start) {
-                let change = change?;
-                self.apply_one(writers, store, change.kind, &change.id)?;
-                if change.erased {
-                    erased.push((change.kind, change.id.clone()));
-                }
-                covered = covered.max(change.seq);
-                applied += 1;
-            }
-            if applied == 0 {
+            self.add_changes(writers, store)?;
+            let staged = std::mem::take(&mut writers.staged);
+            let covered = start.max(store_seq_at_start).max(staged.seq);
+            if staged.changes == 0 {
                 if covered > start {
                     self.covered_seq.store(covered, Ordering::SeqCst);
                 }
@@ -193,15 +200,81 @@ impl SearchEngine {
                 });
             }
             self.commit_both(writers, covered)?;
-            if !erased.is_empty() {
-                self.purge_erased(writers, &erased)?;
+            if !staged.erased.is_empty() {
+                self.purge_erased(writers, &staged.erased)?;
             }
             store.prune_changes_through(covered)?;
             Ok(CatchUp {
-                applied_changes: applied,
+                applied_changes: staged.changes,
                 covered_seq: covered,
             })
         })
+    }
+
+    /// Adds the store's new changes to the writers without committing them, so that a long
+    /// import can index one chunk while it reads the next. Nothing is visible or durable in
+    /// the index until `catch_up` commits; after a crash the change log still has them all.
+    pub fn stage(&self, store: &Store) -> Result<u64, SearchError> {
+        self.with_writers(|writers| self.add_changes(writers, store))
+    }
+
+    /// Like `stage`, with the records a write just committed: when nothing else was written
+    /// in between, they are indexed as they are, without reading them back from the store.
+    pub fn stage_committed(&self, store: &Store, changes: &[Change], written: &[Written]) -> Result<u64, SearchError> {
+        self.with_writers(|writers| {
+            let from = self.covered_seq().max(writers.staged.seq);
+            let contiguous = changes.first().is_some_and(|first| first.seq == from + 1);
+            if !contiguous {
+                return self.add_changes(writers, store);
+            }
+            for record in written {
+                match record {
+                    Written::Expert(expert) => {
+                        let id = Term::from_field_text(self.experts.fields.common.id, expert.record.id.as_str());
+                        writers.experts.delete_term(id);
+                        let document = expert_document(&self.experts.fields, &self.vocabulary, &self.analyzers, expert);
+                        writers.experts.add_document(document)?;
+                    }
+                    Written::Case(case) => {
+                        let id = Term::from_field_text(self.cases.fields.common.id, case.record.id.as_str());
+                        writers.cases.delete_term(id);
+                        let document = case_document(&self.cases.fields, &self.vocabulary, &self.analyzers, case);
+                        writers.cases.add_document(document)?;
+                    }
+                    Written::Removed(kind, id) => {
+                        let (writer, field) = match kind {
+                            RecordKind::Expert => (&writers.experts, self.experts.fields.common.id),
+                            RecordKind::Case => (&writers.cases, self.cases.fields.common.id),
+                        };
+                        writer.delete_term(Term::from_field_text(field, id.as_str()));
+                    }
+                }
+            }
+            for change in changes {
+                if change.erased {
+                    writers.staged.erased.push((change.kind, change.id.clone()));
+                }
+                writers.staged.seq = writers.staged.seq.max(change.seq);
+                writers.staged.changes += 1;
+            }
+            Ok(changes.len() as u64)
+        })
+    }
+
+    fn add_changes(&self, writers: &mut Writers, store: &Store) -> Result<u64, SearchError> {
+        let from = self.covered_seq().max(writers.staged.seq);
+        let mut added = 0;
+        for change in store.changes_after(from) {
+            let change = change?;
+            self.apply_one(writers, store, change.kind, &change.id)?;
+            if change.erased {
+                writers.staged.erased.push((change.kind, change.id.clone()));
+            }
+            writers.staged.seq = writers.staged.seq.max(change.seq);
+            writers.staged.changes += 1;
+            added += 1;
+        }
+        Ok(added)
     }
 
     fn apply_one(
@@ -260,6 +333,7 @@ impl SearchEngine {
     pub fn rebuild(&self, store: &Store) -> Result<CatchUp, SearchError> {
         self.with_writers(|writers| {
             let covered = store.last_seq();
+            writers.staged = Staged::default();
             writers.experts.delete_all_documents()?;
             writers.cases.delete_all_documents()?;
             let mut applied = 0u64;

@@ -8,6 +8,7 @@ mod engine;
 mod query;
 mod retrieve;
 mod schema;
+mod segments;
 
 pub use collect::{FacetCounts, FacetFilters, RankOrder};
 pub use engine::{CatchUp, SearchEngine};

@@ -243,10 +243,10 @@ fn index_corrections(searcher: &Searcher, field: Field, word: &str, distance: u8
         let mut visited = 0;
         while stream.advance() && visited < 1_000 {
             visited += 1;
-            if let Ok(candidate) = std::str::from_utf8(stream.key()) {
-                if candidate != word {
-                    *frequencies.entry(candidate.to_string()).or_default() += u64::from(stream.value().doc_freq);
-                }
+            if let Ok(candidate) = std::str::from_utf8(stream.key())
+                && candidate != word
+            {
+                *frequencies.entry(candidate.to_string()).or_default() += u64::from(stream.value().doc_freq);
             }
         }
     }

@@ -2,6 +2,10 @@
 //! (read from fast fields, never from stored documents), case evidence, and suggestions.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use tantivy::query::EnableScoring;
+use tantivy::{DocSet, TERMINATED};
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
@@ -13,6 +17,7 @@ use super::collect::{FacetCounts, FacetFilters, FacetedTopCollector, RankOrder};
 use super::engine::{SearchEngine, and, published_only};
 use super::query::{self, AnalysedQuery, QueryLimits, TextWeights, TopicClauseWeights, any_of, filter};
 use super::schema::{CommonFields, country_from_code, language_from_code};
+use super::segments::{SegmentTable, SegmentTables};
 use crate::domain::{CountryCode, LanguageCode, Topic};
 
 /// What ranking needs to know about one record, read from fast fields.
@@ -106,153 +111,118 @@ const RETRIEVAL_RELATED_WEIGHTS: TopicClauseWeights = TopicClauseWeights {
 };
 const RETRIEVAL_REGION_BOOST: f32 = 2.0;
 
-struct SegmentColumns {
-    id: Option<tantivy::columnar::StrColumn>,
-    topics: tantivy::columnar::Column<u64>,
-    area_tags: tantivy::columnar::Column<u64>,
-    inferred_strong: tantivy::columnar::Column<u64>,
-    inferred_weak: tantivy::columnar::Column<u64>,
-    regions: tantivy::columnar::Column<u64>,
-    country: tantivy::columnar::Column<u64>,
-    languages: tantivy::columnar::Column<u64>,
-    city_key: tantivy::columnar::Column<u64>,
-    updated_at: tantivy::columnar::Column<i64>,
-    text_language: tantivy::columnar::Column<u64>,
-    available: Option<tantivy::columnar::Column<u64>>,
+fn topics_of_mask(mask: u32) -> Vec<Topic> {
+    (0..32u64)
+        .filter(|bit| mask & (1 << bit) != 0)
+        .filter_map(Topic::from_code)
+        .collect()
 }
 
-fn topics_of(column: &tantivy::columnar::Column<u64>, doc: u32) -> Vec<Topic> {
-    column.values_for_doc(doc).filter_map(Topic::from_code).collect()
+fn codes_of_mask(mask: u64) -> Vec<u64> {
+    (0..64u64).filter(|bit| mask & (1 << bit) != 0).collect()
 }
 
+/// The features of each address, from the per-segment tables (no stored documents, no
+/// column reads).
 fn read_features(
-    searcher: &Searcher,
+    tables: &[Arc<SegmentTable>],
     addresses: &[(f32, DocAddress)],
-    has_available: bool,
-) -> Result<Vec<CandidateFeatures>, SearchError> {
-    let mut columns: HashMap<u32, SegmentColumns> = HashMap::new();
+) -> Vec<(DocAddress, CandidateFeatures)> {
     let mut features = Vec::with_capacity(addresses.len());
     for (retrieval_score, address) in addresses {
-        if !columns.contains_key(&address.segment_ord) {
-            let fast_fields = searcher.segment_reader(address.segment_ord).fast_fields();
-            columns.insert(
-                address.segment_ord,
-                SegmentColumns {
-                    id: fast_fields.str("id")?,
-                    topics: fast_fields.u64("topics")?,
-                    area_tags: fast_fields.u64("area_tags")?,
-                    inferred_strong: fast_fields.u64("inferred_strong")?,
-                    inferred_weak: fast_fields.u64("inferred_weak")?,
-                    regions: fast_fields.u64("regions")?,
-                    country: fast_fields.u64("country")?,
-                    languages: fast_fields.u64("languages")?,
-                    city_key: fast_fields.u64("city_key")?,
-                    updated_at: fast_fields.i64("updated_at")?,
-                    text_language: fast_fields.u64("text_language")?,
-                    available: if has_available {
-                        Some(fast_fields.u64("available")?)
-                    } else {
-                        None
-                    },
-                },
-            );
-        }
-        let Some(segment) = columns.get(&address.segment_ord) else {
+        let Some(table) = tables.get(address.segment_ord as usize) else {
             continue;
         };
         let doc = address.doc_id;
-        let mut id = String::new();
-        if let Some(id_column) = &segment.id {
-            if let Some(ord) = id_column.term_ords(doc).next() {
-                id_column.ord_to_str(ord, &mut id)?;
-            }
-        }
-        features.push(CandidateFeatures {
-            id,
-            text_score: 0.0,
-            retrieval_score: *retrieval_score,
-            tagged_topics: topics_of(&segment.topics, doc),
-            area_tags: topics_of(&segment.area_tags, doc),
-            inferred_strong: topics_of(&segment.inferred_strong, doc),
-            inferred_weak: topics_of(&segment.inferred_weak, doc),
-            regions: segment.regions.values_for_doc(doc).collect(),
-            country: segment.country.first(doc).and_then(country_from_code),
-            languages: segment
-                .languages
-                .values_for_doc(doc)
-                .filter_map(language_from_code)
-                .collect(),
-            city_key: segment.city_key.first(doc).unwrap_or(0),
-            available: segment
-                .available
-                .as_ref()
-                .is_none_or(|column| column.first(doc).unwrap_or(0) == 1),
-            updated_at: segment.updated_at.first(doc).unwrap_or(0),
-            text_language: segment
-                .text_language
-                .first(doc)
-                .and_then(crate::text::TextLanguage::from_index_code),
-        });
+        let row = table.row(doc);
+        features.push((
+            *address,
+            CandidateFeatures {
+                id: table.id(doc).to_string(),
+                text_score: 0.0,
+                retrieval_score: *retrieval_score,
+                tagged_topics: topics_of_mask(row.topics),
+                area_tags: topics_of_mask(row.area_tags),
+                inferred_strong: topics_of_mask(row.inferred_strong),
+                inferred_weak: topics_of_mask(row.inferred_weak),
+                regions: codes_of_mask(row.regions),
+                country: country_from_code(u64::from(row.country)),
+                languages: table
+                    .languages(doc)
+                    .iter()
+                    .filter_map(|code| language_from_code(u64::from(*code)))
+                    .collect(),
+                city_key: row.city_key,
+                available: row.available,
+                updated_at: row.updated_at,
+                text_language: crate::text::TextLanguage::from_index_code(u64::from(row.text_language)),
+            },
+        ));
     }
-    Ok(features)
+    features
 }
 
-/// Fills in `text_score`: BM25 of the text query for exactly these candidates.
-fn fill_text_scores(
+/// BM25 of `text` for exactly these documents: each segment's scorer seeks to them in turn.
+fn text_scores(
     searcher: &Searcher,
-    id_field: Field,
-    text: Option<&dyn Query>,
-    candidates: &mut [CandidateFeatures],
-) -> Result<(), SearchError> {
-    let Some(text) = text else { return Ok(()) };
-    if candidates.is_empty() {
-        return Ok(());
+    text: &dyn Query,
+    addresses: &[DocAddress],
+) -> Result<HashMap<DocAddress, f32>, SearchError> {
+    let weight = text.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let mut by_segment: HashMap<u32, Vec<u32>> = HashMap::new();
+    for address in addresses {
+        by_segment.entry(address.segment_ord).or_default().push(address.doc_id);
     }
-    let ids: Vec<Term> = candidates
-        .iter()
-        .map(|candidate| Term::from_field_text(id_field, &candidate.id))
-        .collect();
-    let restricted = and(vec![
-        (Occur::Must, text.box_clone()),
-        query::filter(Box::new(TermSetQuery::new(ids))),
-    ]);
-    let scored = searcher.search(&restricted, &TopDocs::with_limit(candidates.len()).order_by_score())?;
-    let addresses: Vec<(f32, DocAddress)> = scored;
-    let id_scores = read_ids(searcher, &addresses)?;
-    for candidate in candidates.iter_mut() {
-        candidate.text_score = id_scores.get(&candidate.id).copied().unwrap_or(0.0);
-    }
-    Ok(())
-}
-
-fn read_ids(searcher: &Searcher, addresses: &[(f32, DocAddress)]) -> Result<HashMap<String, f32>, SearchError> {
-    let mut columns: HashMap<u32, Option<tantivy::columnar::StrColumn>> = HashMap::new();
-    let mut ids = HashMap::with_capacity(addresses.len());
-    for (score, address) in addresses {
-        let column = match columns.get(&address.segment_ord) {
-            Some(column) => column,
-            None => {
-                let column = searcher.segment_reader(address.segment_ord).fast_fields().str("id")?;
-                columns.entry(address.segment_ord).or_insert(column)
+    let mut scores = HashMap::with_capacity(addresses.len());
+    for (segment_ord, mut docs) in by_segment {
+        docs.sort_unstable();
+        docs.dedup();
+        let mut scorer = weight.scorer(searcher.segment_reader(segment_ord), 1.0)?;
+        for doc in docs {
+            if scorer.doc() == TERMINATED {
+                break;
             }
-        };
-        let Some(column) = column else { continue };
-        if let Some(ord) = column.term_ords(address.doc_id).next() {
-            let mut id = String::new();
-            column.ord_to_str(ord, &mut id)?;
-            ids.insert(id, *score);
+            if scorer.doc() < doc {
+                scorer.seek(doc);
+            }
+            if scorer.doc() == doc {
+                scores.insert(DocAddress::new(segment_ord, doc), scorer.score());
+            }
         }
     }
-    Ok(ids)
+    Ok(scores)
+}
+
+/// Features with their exact text scores filled in.
+fn candidates_with_text_scores(
+    searcher: &Searcher,
+    tables: &[Arc<SegmentTable>],
+    text: Option<&dyn Query>,
+    addresses: &[(f32, DocAddress)],
+) -> Result<Vec<CandidateFeatures>, SearchError> {
+    let features = read_features(tables, addresses);
+    let Some(text) = text else {
+        return Ok(features.into_iter().map(|(_, feature)| feature).collect());
+    };
+    let docs: Vec<DocAddress> = features.iter().map(|(address, _)| *address).collect();
+    let scores = text_scores(searcher, text, &docs)?;
+    Ok(features
+        .into_iter()
+        .map(|(address, mut feature)| {
+            feature.text_score = scores.get(&address).copied().unwrap_or(0.0);
+            feature
+        })
+        .collect())
 }
 
 fn listing(
     searcher: &Searcher,
+    tables: &SegmentTables,
     fields: &CommonFields,
     name_field: Option<Field>,
-    has_available: bool,
     request: &ListingRequest<'_>,
 ) -> Result<Listing, SearchError> {
+    let tables = tables.for_searcher(searcher)?;
     let text = query::text_query(fields, name_field, request.query, &TextWeights::default());
     let topics = query::topic_query(
         fields,
@@ -273,24 +243,24 @@ fn listing(
         RankOrder::Score
     };
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    if request.published_only {
-        clauses.push(filter(published_only(fields.status)));
-    }
     match scoring.len() {
         0 => clauses.push((Occur::Must, Box::new(AllQuery))),
         1 => clauses.extend(scoring.into_iter().map(|query| (Occur::Must, query))),
         _ => clauses.push((Occur::Must, Box::new(BooleanQuery::union(scoring)))),
     }
+    let mut filters = request.filters.clone();
+    if request.published_only {
+        filters.status = Some(crate::domain::Status::Published.code() as u8);
+    }
     let collector = FacetedTopCollector {
-        filters: request.filters.clone(),
+        filters,
         keep: request.keep,
         order,
-        has_available_field: has_available,
+        tables: tables.clone(),
     };
     let found = searcher.search(&and(clauses), &collector)?;
     let addresses: Vec<(f32, DocAddress)> = found.top.iter().map(|(key, address)| (*key as f32, *address)).collect();
-    let mut candidates = read_features(searcher, &addresses, has_available)?;
-    fill_text_scores(searcher, fields.id, text.as_deref(), &mut candidates)?;
+    let candidates = candidates_with_text_scores(searcher, &tables, text.as_deref(), &addresses)?;
     Ok(Listing {
         total: found.total,
         candidates,
@@ -316,15 +286,21 @@ impl SearchEngine {
         let fields = &self.experts.fields;
         listing(
             &self.experts.searcher(),
+            &self.experts.tables,
             &fields.common,
             Some(fields.name),
-            true,
             request,
         )
     }
 
     pub fn list_cases(&self, request: &ListingRequest<'_>) -> Result<Listing, SearchError> {
-        listing(&self.cases.searcher(), &self.cases.fields.common, None, false, request)
+        listing(
+            &self.cases.searcher(),
+            &self.cases.tables,
+            &self.cases.fields.common,
+            None,
+            request,
+        )
     }
 
     /// Candidates for a match request: every one passes the hard filters (published,
@@ -393,10 +369,6 @@ impl SearchEngine {
             let combined = with_filters(Box::new(BooleanQuery::union(signals)), preferences);
             gather(searcher.search(&combined, &TopDocs::with_limit(request.keep).order_by_score())?);
         }
-        if let Some(text) = &text {
-            let text_only = with_filters(text.box_clone(), Vec::new());
-            gather(searcher.search(&text_only, &TopDocs::with_limit(request.keep / 2 + 1).order_by_score())?);
-        }
         if !request.evidence_expert_ids.is_empty() {
             let ids: Vec<Term> = request
                 .evidence_expert_ids
@@ -412,9 +384,8 @@ impl SearchEngine {
                 &TopDocs::with_limit(request.evidence_expert_ids.len()).order_by_score(),
             )?);
         }
-        let mut candidates = read_features(&searcher, &gathered, true)?;
-        fill_text_scores(&searcher, common.id, text.as_deref(), &mut candidates)?;
-        Ok(candidates)
+        let tables = self.experts.tables.for_searcher(&searcher)?;
+        candidates_with_text_scores(&searcher, &tables, text.as_deref(), &gathered)
     }
 
     /// Published cases relevant to a text and topics, best first, with their linked experts.
@@ -470,9 +441,10 @@ impl SearchEngine {
     }
 
     fn case_hits(&self, searcher: &Searcher, hits: &[(f32, DocAddress)]) -> Result<Vec<CaseHit>, SearchError> {
-        let features = read_features(searcher, hits, false)?;
+        let tables = self.cases.tables.for_searcher(searcher)?;
+        let features = read_features(&tables, hits);
         let mut cases = Vec::with_capacity(hits.len());
-        for ((score, address), feature) in hits.iter().zip(features) {
+        for ((score, _), (address, feature)) in hits.iter().zip(features) {
             let experts_column = searcher
                 .segment_reader(address.segment_ord)
                 .fast_fields()
@@ -631,10 +603,10 @@ fn close_terms(
         let automaton = tantivy::query::FuzzyTermQuery::new(term.clone(), distance, true).automaton()?;
         let mut stream = inverted_index.terms().search(automaton).into_stream()?;
         while stream.advance() && terms.len() < keep {
-            if let Ok(candidate) = std::str::from_utf8(stream.key()) {
-                if candidate != word {
-                    terms.insert(candidate.to_string());
-                }
+            if let Ok(candidate) = std::str::from_utf8(stream.key())
+                && candidate != word
+            {
+                terms.insert(candidate.to_string());
             }
         }
     }
@@ -690,18 +662,22 @@ impl SearchEngine {
                 Box::new(query::u64_term_query(fields.common.city_key, city_key)),
             ));
         }
+        let tables = self.experts.tables.for_searcher(&searcher)?;
         let collector = FacetedTopCollector {
             filters: filters.clone(),
             keep,
             order: RankOrder::Score,
-            has_available_field: true,
+            tables: tables.clone(),
         };
         let found = searcher.search(&and(clauses), &collector)?;
-        let addresses: Vec<(f32, DocAddress)> =
-            found.top.iter().map(|(key, address)| (*key as f32, *address)).collect();
-        let ids = read_ids(&searcher, &addresses)?;
-        let mut ranked: Vec<(String, f32)> = ids.into_iter().collect();
-        ranked.sort_by(|left, right| right.1.total_cmp(&left.1).then(left.0.cmp(&right.0)));
-        Ok(ranked.into_iter().map(|(id, _)| id).collect())
+        Ok(found
+            .top
+            .iter()
+            .filter_map(|(_, address)| {
+                tables
+                    .get(address.segment_ord as usize)
+                    .map(|table| table.id(address.doc_id).to_string())
+            })
+            .collect())
     }
 }

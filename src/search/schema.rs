@@ -172,10 +172,10 @@ fn infer_topics(
     language: TextLanguage,
     tagged: &[Topic],
 ) -> Inferred {
+    // The profile's own language only: the term lists carry the loanwords (BRT, smart city).
     let languages: Vec<TextLanguage> = match language {
-        TextLanguage::English => vec![TextLanguage::English],
         TextLanguage::Other => TextLanguage::STEMMED.to_vec(),
-        other => vec![other, TextLanguage::English],
+        known => vec![known],
     };
     let mut inferred = Inferred {
         strong: Vec::new(),

@@ -44,6 +44,17 @@ pub struct Change {
 pub struct Committed<T> {
     pub value: T,
     pub changes: Vec<Change>,
+    /// The records as this write left them (the last state of each), so that the index can
+    /// take them without reading them back.
+    pub written: Vec<Written>,
+}
+
+/// A record as a write left it.
+#[derive(Clone, Debug)]
+pub enum Written {
+    Expert(Box<Versioned<Expert>>),
+    Case(Box<Versioned<Case>>),
+    Removed(RecordKind, RecordId),
 }
 
 pub struct Store {
@@ -108,13 +119,12 @@ fn redirect_sources(db: &sled::Db, kind: RecordKind, id: &RecordId) -> Result<Ve
     let mut sources = Vec::new();
     for item in db.scan_prefix(&prefix) {
         let (key, target) = item?;
-        if target.as_ref() == id.as_str().as_bytes() {
-            if let Some(source) = std::str::from_utf8(&key[prefix.len()..])
+        if target.as_ref() == id.as_str().as_bytes()
+            && let Some(source) = std::str::from_utf8(&key[prefix.len()..])
                 .ok()
                 .and_then(|raw| RecordId::parse(raw).ok())
-            {
-                sources.push(source);
-            }
+        {
+            sources.push(source);
         }
     }
     Ok(sources)
@@ -205,8 +215,12 @@ impl Store {
         let _only_writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut transaction = WriteTx::new(self);
         let value = work(&mut transaction)?;
-        let changes = transaction.commit()?;
-        Ok(Committed { value, changes })
+        let (changes, written) = transaction.commit()?;
+        Ok(Committed {
+            value,
+            changes,
+            written,
+        })
     }
 
     fn key_for_slot(&self, slot: KeySlot) -> Result<Option<[u8; KEY_BYTES]>, StoreError> {
@@ -634,14 +648,24 @@ impl<'a> WriteTx<'a> {
         Ok(stored)
     }
 
-    fn commit(mut self) -> Result<Vec<Change>, StoreError> {
+    fn commit(mut self) -> Result<(Vec<Change>, Vec<Written>), StoreError> {
         if !self.has_writes {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         }
+        let started = std::time::Instant::now();
         self.store.keys.write_keys(&self.new_keys)?;
+        let keys_written = started.elapsed();
         self.batch.insert(META_SEQ, &self.next_seq.to_be_bytes());
         self.store.db.apply_batch(std::mem::take(&mut self.batch))?;
+        let applied = started.elapsed();
         self.store.db.flush()?;
+        tracing::debug!(
+            changes = self.changes.len(),
+            keys_ms = keys_written.as_millis() as u64,
+            apply_ms = (applied - keys_written).as_millis() as u64,
+            flush_ms = (started.elapsed() - applied).as_millis() as u64,
+            "store batch committed"
+        );
         self.store.last_seq.store(self.next_seq, Ordering::SeqCst);
         if !self.slots_to_shred.is_empty() {
             for slot in &self.slots_to_shred {
@@ -652,6 +676,15 @@ impl<'a> WriteTx<'a> {
             }
             self.store.db.flush()?;
         }
-        Ok(self.changes)
+        let written = self
+            .staged
+            .into_iter()
+            .map(|((kind, id), staged)| match staged {
+                Staged::Expert(expert) => Written::Expert(expert),
+                Staged::Case(case) => Written::Case(case),
+                Staged::Removed => Written::Removed(kind, id),
+            })
+            .collect();
+        Ok((self.changes, written))
     }
 }

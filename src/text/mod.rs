@@ -159,20 +159,27 @@ impl Analyzers {
 
     /// Stemmed, stop-word-free tokens of `text` read as `language` (`Other` gives folded tokens).
     pub fn stemmed(&self, language: TextLanguage, text: &str) -> Vec<Token> {
-        match self.stemmed.iter().find(|(candidate, _)| *candidate == language) {
-            Some((_, analyzer)) => run(analyzer, text),
-            None => self.folded(text),
-        }
+        with_local_analyzers(
+            |local| match local.stemmed.iter_mut().find(|(candidate, _)| *candidate == language) {
+                Some((_, analyzer)) => run(analyzer, text),
+                None => run(&mut local.folded, text),
+            },
+        )
     }
 
     /// Lower-cased, accent-folded tokens, not stemmed, stop words kept.
     pub fn folded(&self, text: &str) -> Vec<Token> {
-        run(&self.folded, text)
+        with_local_analyzers(|local| run(&mut local.folded, text))
     }
 
     /// Whether a folded word is a stop word in any analysed language.
     pub fn is_stop_word_anywhere(&self, word: &str) -> bool {
-        self.stemmed.iter().any(|(_, analyzer)| run(analyzer, word).is_empty())
+        with_local_analyzers(|local| {
+            local
+                .stemmed
+                .iter_mut()
+                .any(|(_, analyzer)| run(analyzer, word).is_empty())
+        })
     }
 }
 
@@ -198,8 +205,7 @@ fn build_stemmed_analyzer(language: TextLanguage) -> TextAnalyzer {
         .build()
 }
 
-fn run(analyzer: &TextAnalyzer, text: &str) -> Vec<Token> {
-    let mut analyzer = analyzer.clone();
+fn run(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
     let mut stream = analyzer.token_stream(text);
     let mut tokens = Vec::new();
     while stream.advance() {
@@ -213,11 +219,73 @@ fn run(analyzer: &TextAnalyzer, text: &str) -> Vec<Token> {
     tokens
 }
 
+/// Per-thread copies of the analysers: tantivy's are stateful (`&mut` to run), and cloning
+/// one per call was a large share of indexing time. Every `Analyzers` is built the same way,
+/// so one set per thread serves them all.
+struct LocalAnalyzers {
+    stemmed: Vec<(TextLanguage, TextAnalyzer)>,
+    folded: TextAnalyzer,
+}
+
+thread_local! {
+    static LOCAL_ANALYZERS: std::cell::RefCell<Option<LocalAnalyzers>> = const { std::cell::RefCell::new(None) };
+}
+
+fn with_local_analyzers<T>(work: impl FnOnce(&mut LocalAnalyzers) -> T) -> T {
+    LOCAL_ANALYZERS.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let local = slot.get_or_insert_with(|| {
+            let built = Analyzers::new();
+            LocalAnalyzers {
+                stemmed: built.stemmed,
+                folded: built.folded,
+            }
+        });
+        work(local)
+    })
+}
+
+const DETECTION_SAMPLE_BYTES: usize = 320;
+
+/// whatlang limited to the analysed languages and the ones most often confused with them
+/// (other Latin-script languages of the platform's partners); far cheaper than all of them.
+fn language_detector() -> &'static whatlang::Detector {
+    use whatlang::Lang;
+    static DETECTOR: std::sync::OnceLock<whatlang::Detector> = std::sync::OnceLock::new();
+    DETECTOR.get_or_init(|| {
+        whatlang::Detector::with_allowlist(vec![
+            Lang::Eng,
+            Lang::Deu,
+            Lang::Fra,
+            Lang::Spa,
+            Lang::Por,
+            Lang::Ara,
+            Lang::Ita,
+            Lang::Nld,
+            Lang::Ind,
+            Lang::Tur,
+            Lang::Vie,
+            Lang::Pol,
+            Lang::Rus,
+            Lang::Ukr,
+            Lang::Urd,
+            Lang::Pes,
+        ])
+    })
+}
+
 /// Detects the language of a text among the analysed ones; `hint` decides when the text is
 /// too short or too mixed to tell.
 pub fn detect_language(text: &str, hint: Option<LanguageCode>) -> TextLanguage {
+    // The first few hundred characters tell the language as well as the whole text does.
+    let mut sample_end = text.len().min(DETECTION_SAMPLE_BYTES);
+    while !text.is_char_boundary(sample_end) {
+        sample_end -= 1;
+    }
+    let text = &text[..sample_end];
     let hinted = hint.map(TextLanguage::from_language_code);
-    let detected = whatlang::detect(text)
+    let detected = language_detector()
+        .detect(text)
         .filter(|info| info.confidence() >= 0.5)
         .map(|info| match info.lang() {
             whatlang::Lang::Eng => TextLanguage::English,

@@ -53,7 +53,7 @@ struct Phrase {
 
 pub struct TopicMatcher {
     phrases: Vec<Phrase>,
-    by_first_stem: HashMap<(TextLanguage, String), Vec<usize>>,
+    by_first_stem: HashMap<TextLanguage, HashMap<String, Vec<usize>>>,
     /// Folded vocabulary words, bucketed by first character, for typo correction (acronyms
     /// left out: "need" must not become "NEET").
     words_by_initial: HashMap<char, Vec<String>>,
@@ -76,7 +76,7 @@ fn is_acronym(word: &str) -> bool {
 impl TopicMatcher {
     pub fn build(taxonomy: &Taxonomy, analyzers: &Analyzers) -> TopicMatcher {
         let mut phrases = Vec::new();
-        let mut by_first_stem: HashMap<(TextLanguage, String), Vec<usize>> = HashMap::new();
+        let mut by_first_stem: HashMap<TextLanguage, HashMap<String, Vec<usize>>> = HashMap::new();
         let mut known_words = HashSet::new();
         let mut correctable_words = HashSet::new();
         let mut compound_parts = Vec::new();
@@ -111,15 +111,23 @@ impl TopicMatcher {
                 if is_compound_part {
                     compound_parts.push((folded[0].term.clone(), entry.topic, text.clone()));
                 }
-                let duplicate = by_first_stem.get(&(language, first.clone())).is_some_and(|candidates| {
-                    candidates
-                        .iter()
-                        .any(|&index| phrases_equal(&phrases[index], entry.topic, &stems))
-                });
+                let duplicate = by_first_stem
+                    .get(&language)
+                    .and_then(|by_stem| by_stem.get(first.as_str()))
+                    .is_some_and(|candidates| {
+                        candidates
+                            .iter()
+                            .any(|&index| phrases_equal(&phrases[index], entry.topic, &stems))
+                    });
                 if duplicate {
                     continue;
                 }
-                by_first_stem.entry((language, first)).or_default().push(phrases.len());
+                by_first_stem
+                    .entry(language)
+                    .or_default()
+                    .entry(first)
+                    .or_default()
+                    .push(phrases.len());
                 phrases.push(Phrase {
                     topic: entry.topic,
                     language,
@@ -282,7 +290,11 @@ impl TopicMatcher {
                 .map(|token| token.term)
                 .collect();
             for start in 0..stems.len() {
-                let Some(candidates) = self.by_first_stem.get(&(language, stems[start].clone())) else {
+                let Some(candidates) = self
+                    .by_first_stem
+                    .get(&language)
+                    .and_then(|by_stem| by_stem.get(stems[start].as_str()))
+                else {
                     continue;
                 };
                 for &phrase_index in candidates {
@@ -396,7 +408,11 @@ impl TopicMatcher {
         let tokens = analyzers.stemmed(language, text);
         let mut spans = Vec::new();
         for start in 0..tokens.len() {
-            let Some(candidates) = self.by_first_stem.get(&(language, tokens[start].term.clone())) else {
+            let Some(candidates) = self
+                .by_first_stem
+                .get(&language)
+                .and_then(|by_stem| by_stem.get(tokens[start].term.as_str()))
+            else {
                 continue;
             };
             for &phrase_index in candidates {

@@ -276,7 +276,7 @@ impl Regions {
             }
             paths.insert(country, path);
         }
-        for (country, _) in &file.overrides {
+        for country in file.overrides.keys() {
             if CountryCode::parse(country).is_err() {
                 return Err(invalid(format!("override for unknown country '{country}'")));
             }

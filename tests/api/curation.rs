@@ -295,11 +295,10 @@ fn edits_are_searchable_when_the_answer_arrives() {
     assert_eq!(draft.status(), 200);
     assert_eq!(server.get_json("/v1/experts?q=composting")["total"], 0);
     assert_eq!(server.get("/v1/experts/olu-ade").status(), 404);
-    assert_eq!(
-        server.get_json("/v1/suggest?q=olu")["completions"]
+    assert!(
+        !server.get_json("/v1/suggest?q=olu")["completions"]
             .to_string()
-            .contains("Olu Ade"),
-        false
+            .contains("Olu Ade")
     );
     let admin_search: Value = server.admin_get("/v1/admin/experts?q=composting").json().unwrap();
     assert_eq!(admin_search["total"], 1);
@@ -597,10 +596,10 @@ fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
             for entry in std::fs::read_dir(&path).unwrap() {
                 pending.push(entry.unwrap().path());
             }
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            if bytes.windows(needle.len()).any(|window| window == needle) {
-                found.push(path.display().to_string());
-            }
+        } else if let Ok(bytes) = std::fs::read(&path)
+            && bytes.windows(needle.len()).any(|window| window == needle)
+        {
+            found.push(path.display().to_string());
         }
     }
     found

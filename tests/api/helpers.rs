@@ -97,7 +97,10 @@ impl TestServer {
     }
 
     pub fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().expect("request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .unwrap_or_else(|error| panic!("GET {path}: {error:?}"))
     }
 
     pub fn get_json(&self, path: &str) -> Value {
@@ -107,7 +110,11 @@ impl TestServer {
     }
 
     pub fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().expect("request")
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .unwrap_or_else(|error| panic!("POST {path}: {error:?}"))
     }
 
     pub fn admin(&self, builder: RequestBuilder) -> RequestBuilder {

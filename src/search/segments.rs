@@ -1,0 +1,207 @@
+//! Per-segment tables of what filters, facets and ranking read for every document — the
+//! record id and small bitmasks — built once per segment from the fast fields and kept while
+//! the segment lives. Reading them costs nanoseconds where fast-field columns (and above all
+//! the string dictionary of ids) cost microseconds per document.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tantivy::index::SegmentId;
+use tantivy::{DocId, Searcher, SegmentReader};
+
+use super::SearchError;
+
+/// Languages kept inline per document; more go to a side table.
+const INLINE_LANGUAGES: usize = 6;
+/// Topic and region codes must fit the bitmasks.
+pub const MAX_TOPIC_CODES: u64 = 32;
+pub const MAX_REGION_CODES: u64 = 64;
+
+/// Everything filters, facets and ranking need about one document.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DocRow {
+    pub topics: u32,
+    pub area_tags: u32,
+    pub inferred_strong: u32,
+    pub inferred_weak: u32,
+    pub regions: u64,
+    pub city_key: u64,
+    pub updated_at: i64,
+    pub country: u16,
+    languages: [u16; INLINE_LANGUAGES],
+    language_count: u8,
+    pub status: u8,
+    pub available: bool,
+    pub text_language: u8,
+}
+
+pub struct SegmentTable {
+    ids: Vec<Box<str>>,
+    rows: Vec<DocRow>,
+    /// Languages of documents with more than `INLINE_LANGUAGES`.
+    extra_languages: HashMap<DocId, Vec<u16>>,
+}
+
+impl SegmentTable {
+    pub fn id(&self, doc: DocId) -> &str {
+        self.ids.get(doc as usize).map_or("", |id| id)
+    }
+
+    pub fn row(&self, doc: DocId) -> &DocRow {
+        static EMPTY: DocRow = DocRow {
+            topics: 0,
+            area_tags: 0,
+            inferred_strong: 0,
+            inferred_weak: 0,
+            regions: 0,
+            city_key: 0,
+            updated_at: 0,
+            country: 0,
+            languages: [0; INLINE_LANGUAGES],
+            language_count: 0,
+            status: 0,
+            available: false,
+            text_language: 0,
+        };
+        self.rows.get(doc as usize).unwrap_or(&EMPTY)
+    }
+
+    /// The two-letter codes of the languages of a document.
+    pub fn languages(&self, doc: DocId) -> &[u16] {
+        if let Some(extra) = self.extra_languages.get(&doc) {
+            return extra;
+        }
+        let row = self.row(doc);
+        &row.languages[..usize::from(row.language_count).min(INLINE_LANGUAGES)]
+    }
+
+    fn build(segment: &SegmentReader, has_available: bool) -> Result<SegmentTable, SearchError> {
+        let fast_fields = segment.fast_fields();
+        let max_doc = segment.max_doc();
+        let mut ids: Vec<Box<str>> = vec![Box::from(""); max_doc as usize];
+        if let Some(id_column) = fast_fields.str("id")? {
+            let mut terms: Vec<Box<str>> = Vec::with_capacity(id_column.num_terms());
+            let mut stream = id_column.dictionary().stream()?;
+            while stream.advance() {
+                terms.push(Box::from(std::str::from_utf8(stream.key()).unwrap_or_default()));
+            }
+            for doc in 0..max_doc {
+                if let Some(ord) = id_column.term_ords(doc).next()
+                    && let Some(term) = terms.get(ord as usize)
+                {
+                    ids[doc as usize] = term.clone();
+                }
+            }
+        }
+        let topics = fast_fields.u64("topics")?;
+        let area_tags = fast_fields.u64("area_tags")?;
+        let inferred_strong = fast_fields.u64("inferred_strong")?;
+        let inferred_weak = fast_fields.u64("inferred_weak")?;
+        let regions = fast_fields.u64("regions")?;
+        let country = fast_fields.u64("country")?;
+        let languages = fast_fields.u64("languages")?;
+        let city_key = fast_fields.u64("city_key")?;
+        let status = fast_fields.u64("status")?;
+        let updated_at = fast_fields.i64("updated_at")?;
+        let text_language = fast_fields.u64("text_language")?;
+        let available = if has_available {
+            Some(fast_fields.u64("available")?)
+        } else {
+            None
+        };
+        let mask32 = |column: &tantivy::columnar::Column<u64>, doc: DocId| {
+            column
+                .values_for_doc(doc)
+                .filter(|code| *code < MAX_TOPIC_CODES)
+                .fold(0u32, |mask, code| mask | (1 << code))
+        };
+        let mut rows = Vec::with_capacity(max_doc as usize);
+        let mut extra_languages = HashMap::new();
+        for doc in 0..max_doc {
+            let mut row = DocRow {
+                topics: mask32(&topics, doc),
+                area_tags: mask32(&area_tags, doc),
+                inferred_strong: mask32(&inferred_strong, doc),
+                inferred_weak: mask32(&inferred_weak, doc),
+                regions: regions
+                    .values_for_doc(doc)
+                    .filter(|code| *code < MAX_REGION_CODES)
+                    .fold(0u64, |mask, code| mask | (1 << code)),
+                city_key: city_key.first(doc).unwrap_or(0),
+                updated_at: updated_at.first(doc).unwrap_or(0),
+                country: u16::try_from(country.first(doc).unwrap_or(0)).unwrap_or(0),
+                status: u8::try_from(status.first(doc).unwrap_or(0)).unwrap_or(0),
+                available: available
+                    .as_ref()
+                    .is_none_or(|column| column.first(doc).unwrap_or(0) == 1),
+                text_language: u8::try_from(text_language.first(doc).unwrap_or(6)).unwrap_or(6),
+                ..DocRow::default()
+            };
+            let codes: Vec<u16> = languages
+                .values_for_doc(doc)
+                .filter_map(|code| u16::try_from(code).ok())
+                .collect();
+            row.language_count = u8::try_from(codes.len()).unwrap_or(u8::MAX);
+            for (slot, code) in row.languages.iter_mut().zip(&codes) {
+                *slot = *code;
+            }
+            if codes.len() > INLINE_LANGUAGES {
+                extra_languages.insert(doc, codes);
+            }
+            rows.push(row);
+        }
+        Ok(SegmentTable {
+            ids,
+            rows,
+            extra_languages,
+        })
+    }
+}
+
+/// The tables of the live segments of one index.
+#[derive(Default)]
+pub struct SegmentTables {
+    by_segment: Mutex<HashMap<SegmentId, Arc<SegmentTable>>>,
+    has_available: bool,
+}
+
+impl SegmentTables {
+    pub fn new(has_available: bool) -> SegmentTables {
+        SegmentTables {
+            by_segment: Mutex::new(HashMap::new()),
+            has_available,
+        }
+    }
+
+    /// The table of every segment of `searcher`, by segment ordinal; missing ones are built.
+    /// Tables of segments the searcher no longer has (merged away) are dropped.
+    pub fn for_searcher(&self, searcher: &Searcher) -> Result<Vec<Arc<SegmentTable>>, SearchError> {
+        let mut tables = self
+            .by_segment
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut ordered = Vec::with_capacity(searcher.segment_readers().len());
+        for segment in searcher.segment_readers() {
+            let id = segment.segment_id();
+            let table = match tables.get(&id) {
+                Some(table) => table.clone(),
+                None => {
+                    let table = Arc::new(SegmentTable::build(segment, self.has_available)?);
+                    tables.insert(id, table.clone());
+                    table
+                }
+            };
+            ordered.push(table);
+        }
+        let live: std::collections::HashSet<SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(SegmentReader::segment_id)
+            .collect();
+        // Keep a few recent generations: a slower request may still hold an older searcher.
+        if tables.len() > live.len() * 3 + 8 {
+            tables.retain(|id, _| live.contains(id));
+        }
+        Ok(ordered)
+    }
+}
