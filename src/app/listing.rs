@@ -12,7 +12,7 @@ use crate::search::{
     language_from_code, two_letter_code,
 };
 use crate::text::TextLanguage;
-use crate::text::highlight::{HighlightTerms, highlight};
+use crate::text::highlight::HighlightTerms;
 
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
@@ -205,7 +205,7 @@ impl App {
             params,
             published_only,
             |request| self.engine().list_experts(request),
-            |expert, query| self.expert_highlights(expert, query),
+            |expert, query, language| self.expert_highlights(expert, query, language),
         )
     }
 
@@ -215,7 +215,7 @@ impl App {
             params,
             published_only,
             |request| self.engine().list_cases(request),
-            |case, query| self.case_highlights(case, query),
+            |case, query, language| self.case_highlights(case, query, language),
         )
     }
 
@@ -224,7 +224,7 @@ impl App {
         params: &ListingParams,
         published_only: bool,
         list: impl Fn(&ListingRequest<'_>) -> Result<crate::search::Listing, crate::search::SearchError>,
-        highlights_of: impl Fn(&R, &AnalysedQuery) -> BTreeMap<&'static str, String>,
+        highlights_of: impl Fn(&R, &AnalysedQuery, Option<TextLanguage>) -> BTreeMap<&'static str, String>,
     ) -> Result<ListingPage<R>, AppError> {
         let started = Instant::now();
         let parsed = self.parse_listing(params, R::KIND == crate::domain::RecordKind::Expert)?;
@@ -241,11 +241,11 @@ impl App {
             keep: (parsed.offset + parsed.limit).clamp(RERANK_DEPTH, MAX_OFFSET + MAX_LIMIT),
         };
         let listing = list(&request)?;
-        let ordered: Vec<(String, f32)> = match listing.order {
+        let ordered: Vec<(String, f32, Option<TextLanguage>)> = match listing.order {
             RankOrder::NewestFirst => listing
                 .candidates
                 .into_iter()
-                .map(|candidate| (candidate.id, 0.0))
+                .map(|candidate| (candidate.id, 0.0, candidate.text_language))
                 .collect(),
             RankOrder::Score => matching::rank_listing(
                 listing.candidates,
@@ -255,11 +255,11 @@ impl App {
                 self.settings(),
             )
             .into_iter()
-            .map(|(candidate, score)| (candidate.id, score))
+            .map(|(candidate, score)| (candidate.id, score, candidate.text_language))
             .collect(),
         };
         let mut hits = Vec::new();
-        for (id, score) in ordered.into_iter().skip(parsed.offset).take(parsed.limit) {
+        for (id, score, language) in ordered.into_iter().skip(parsed.offset).take(parsed.limit) {
             let Ok(record_id) = crate::domain::RecordId::parse(&id) else {
                 continue;
             };
@@ -270,7 +270,7 @@ impl App {
             if published_only && record.record.status() != crate::domain::Status::Published {
                 continue;
             }
-            let highlights = highlights_of(&record.record, &query);
+            let highlights = highlights_of(&record.record, &query, language);
             hits.push(Hit {
                 record,
                 score,
@@ -294,24 +294,31 @@ impl App {
         stems: &HashSet<(TextLanguage, String)>,
     ) -> Option<String> {
         let topics: Vec<Topic> = query.topics.iter().map(|evidence| evidence.topic).collect();
+        let folded = self.analyzers().folded(text);
+        let stemmed = self.analyzers().stemmed(language, text);
         let extra_spans = self
             .vocabulary()
             .matcher
-            .spans_of_topics(self.analyzers(), text, language, &topics);
+            .spans_of_topics_in(&stemmed, language, &topics);
         let terms = HighlightTerms {
             folded_words: words,
             stems,
             extra_spans,
         };
-        highlight(self.analyzers(), text, language, &terms)
+        crate::text::highlight::highlight_tokens(text, &folded, &stemmed, language, &terms)
     }
 
-    pub(crate) fn expert_highlights(&self, expert: &Expert, query: &AnalysedQuery) -> BTreeMap<&'static str, String> {
+    pub(crate) fn expert_highlights(
+        &self,
+        expert: &Expert,
+        query: &AnalysedQuery,
+        indexed_language: Option<TextLanguage>,
+    ) -> BTreeMap<&'static str, String> {
         let mut highlights = BTreeMap::new();
         if query.is_empty() && query.topics.is_empty() {
             return highlights;
         }
-        let language = crate::search::expert_text_language(expert);
+        let language = indexed_language.unwrap_or_else(|| crate::search::expert_text_language(expert));
         let words = query.highlight_words();
         let stems = query.highlight_stems();
         if let Some(marked) = self.highlight_field(&expert.expertise, language, query, &words, &stems) {
@@ -325,12 +332,17 @@ impl App {
         highlights
     }
 
-    fn case_highlights(&self, case: &Case, query: &AnalysedQuery) -> BTreeMap<&'static str, String> {
+    fn case_highlights(
+        &self,
+        case: &Case,
+        query: &AnalysedQuery,
+        indexed_language: Option<TextLanguage>,
+    ) -> BTreeMap<&'static str, String> {
         let mut highlights = BTreeMap::new();
         if query.is_empty() && query.topics.is_empty() {
             return highlights;
         }
-        let language = crate::search::case_text_language(case);
+        let language = indexed_language.unwrap_or_else(|| crate::search::case_text_language(case));
         let words = query.highlight_words();
         let stems = query.highlight_stems();
         if let Some(marked) = self.highlight_field(&case.title, language, query, &words, &stems) {

@@ -22,7 +22,7 @@ impl CountryCode {
         }
         let upper = [bytes[0].to_ascii_uppercase(), bytes[1].to_ascii_uppercase()];
         let code = CountryCode(upper);
-        if Alpha2::try_from(code.as_str()).is_err() {
+        if !known_codes().contains(&upper) {
             return Err(format!("unknown ISO 3166-1 alpha-2 code '{}'", code.as_str()));
         }
         Ok(code)
@@ -43,9 +43,20 @@ impl CountryCode {
 
     /// Every code keshvar knows, for building lookup tables.
     pub fn all() -> impl Iterator<Item = CountryCode> {
-        keshvar::CountryIterator::new()
-            .filter_map(|country| CountryCode::parse(country.alpha2().to_string().as_str()).ok())
+        let mut codes: Vec<[u8; 2]> = known_codes().iter().copied().collect();
+        codes.sort_unstable();
+        codes.into_iter().map(CountryCode)
     }
+}
+
+/// Every code keshvar knows, looked up once (records are validated on every read).
+fn known_codes() -> &'static std::collections::HashSet<[u8; 2]> {
+    static CODES: std::sync::OnceLock<std::collections::HashSet<[u8; 2]>> = std::sync::OnceLock::new();
+    CODES.get_or_init(|| {
+        keshvar::CountryIterator::new()
+            .filter_map(|country| <[u8; 2]>::try_from(country.alpha2().to_string().as_bytes()).ok())
+            .collect()
+    })
 }
 
 impl fmt::Display for CountryCode {

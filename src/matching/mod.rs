@@ -148,13 +148,24 @@ fn topic_part(
     let mut weighted = 0.0f32;
     let mut total_weight = 0.0f32;
     let mut relations = Vec::new();
+    let heaviest = wanted
+        .iter()
+        .map(|wanted_topic| wanted_topic.weight)
+        .fold(0.0f32, f32::max);
     for wanted_topic in wanted {
         let (credit, relation) = credit_for(candidate, wanted_topic.topic, evidence_topics, taxonomy, credits);
-        best = best.max(credit);
+        // The best credit counts as much as the request is about that topic: expertise in a
+        // topic the challenge mentions in passing must not outweigh its subject.
+        let importance = if heaviest > 0.0 {
+            wanted_topic.weight / heaviest
+        } else {
+            0.0
+        };
+        best = best.max(credit * importance);
         weighted += credit * wanted_topic.weight;
         total_weight += wanted_topic.weight;
         if let Some(relation) = relation {
-            relations.push((wanted_topic.topic, relation, credit));
+            relations.push((wanted_topic.topic, relation, credit * importance));
         }
     }
     relations.sort_by(|left, right| right.2.total_cmp(&left.2));

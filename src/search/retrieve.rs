@@ -445,18 +445,10 @@ impl SearchEngine {
         let features = read_features(&tables, hits);
         let mut cases = Vec::with_capacity(hits.len());
         for ((score, _), (address, feature)) in hits.iter().zip(features) {
-            let experts_column = searcher
-                .segment_reader(address.segment_ord)
-                .fast_fields()
-                .str("experts")?;
-            let mut experts = Vec::new();
-            if let Some(column) = experts_column {
-                for ord in column.term_ords(address.doc_id) {
-                    let mut expert = String::new();
-                    column.ord_to_str(ord, &mut expert)?;
-                    experts.push(expert);
-                }
-            }
+            let experts = tables
+                .get(address.segment_ord as usize)
+                .map(|table| table.linked(address.doc_id).iter().map(|id| id.to_string()).collect())
+                .unwrap_or_default();
             let mut topics = feature.tagged_topics.clone();
             topics.extend(feature.inferred_strong.iter().copied());
             cases.push(CaseHit {

@@ -38,6 +38,8 @@ pub struct DocRow {
 pub struct SegmentTable {
     ids: Vec<Box<str>>,
     rows: Vec<DocRow>,
+    /// For cases: the ids of the experts each case names.
+    linked: Vec<Vec<Box<str>>>,
     /// Languages of documents with more than `INLINE_LANGUAGES`.
     extra_languages: HashMap<DocId, Vec<u16>>,
 }
@@ -66,6 +68,11 @@ impl SegmentTable {
         self.rows.get(doc as usize).unwrap_or(&EMPTY)
     }
 
+    /// The expert ids a case names (empty for experts).
+    pub fn linked(&self, doc: DocId) -> &[Box<str>] {
+        self.linked.get(doc as usize).map_or(&[], Vec::as_slice)
+    }
+
     /// The two-letter codes of the languages of a document.
     pub fn languages(&self, doc: DocId) -> &[u16] {
         if let Some(extra) = self.extra_languages.get(&doc) {
@@ -78,21 +85,15 @@ impl SegmentTable {
     fn build(segment: &SegmentReader, has_available: bool) -> Result<SegmentTable, SearchError> {
         let fast_fields = segment.fast_fields();
         let max_doc = segment.max_doc();
-        let mut ids: Vec<Box<str>> = vec![Box::from(""); max_doc as usize];
-        if let Some(id_column) = fast_fields.str("id")? {
-            let mut terms: Vec<Box<str>> = Vec::with_capacity(id_column.num_terms());
-            let mut stream = id_column.dictionary().stream()?;
-            while stream.advance() {
-                terms.push(Box::from(std::str::from_utf8(stream.key()).unwrap_or_default()));
-            }
-            for doc in 0..max_doc {
-                if let Some(ord) = id_column.term_ords(doc).next()
-                    && let Some(term) = terms.get(ord as usize)
-                {
-                    ids[doc as usize] = term.clone();
-                }
-            }
-        }
+        let ids: Vec<Box<str>> = string_column(segment, "id")?
+            .into_iter()
+            .map(|values| values.into_iter().next().unwrap_or_default())
+            .collect();
+        let linked = if has_available {
+            Vec::new()
+        } else {
+            string_column(segment, "experts")?
+        };
         let topics = fast_fields.u64("topics")?;
         let area_tags = fast_fields.u64("area_tags")?;
         let inferred_strong = fast_fields.u64("inferred_strong")?;
@@ -153,9 +154,32 @@ impl SegmentTable {
         Ok(SegmentTable {
             ids,
             rows,
+            linked,
             extra_languages,
         })
     }
+}
+
+/// Every document's values of a string fast field, decoding the dictionary once.
+fn string_column(segment: &SegmentReader, field: &str) -> Result<Vec<Vec<Box<str>>>, SearchError> {
+    let max_doc = segment.max_doc();
+    let mut values: Vec<Vec<Box<str>>> = vec![Vec::new(); max_doc as usize];
+    let Some(column) = segment.fast_fields().str(field)? else {
+        return Ok(values);
+    };
+    let mut terms: Vec<Box<str>> = Vec::with_capacity(column.num_terms());
+    let mut stream = column.dictionary().stream()?;
+    while stream.advance() {
+        terms.push(Box::from(std::str::from_utf8(stream.key()).unwrap_or_default()));
+    }
+    for doc in 0..max_doc {
+        for ord in column.term_ords(doc) {
+            if let Some(term) = terms.get(ord as usize) {
+                values[doc as usize].push(term.clone());
+            }
+        }
+    }
+    Ok(values)
 }
 
 /// The tables of the live segments of one index.

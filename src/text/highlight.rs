@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{Analyzers, TextLanguage};
+use super::{Analyzers, TextLanguage, Token};
 
 /// What to mark: folded words, stems in the text's language, and extra byte ranges (such as
 /// vocabulary phrases found by the topic matcher).
@@ -23,13 +23,29 @@ pub fn highlight(
     language: TextLanguage,
     terms: &HighlightTerms<'_>,
 ) -> Option<String> {
-    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let folded = analyzers.folded(text);
     let stemmed = analyzers.stemmed(language, text);
-    for token in analyzers.folded(text) {
-        let stem_matches = stemmed
-            .iter()
-            .find(|candidate| candidate.start == token.start)
-            .is_some_and(|candidate| terms.stems.contains(&(language, candidate.term.clone())));
+    highlight_tokens(text, &folded, &stemmed, language, terms)
+}
+
+/// Like `highlight`, with the text's folded and stemmed tokens already computed.
+pub fn highlight_tokens(
+    text: &str,
+    folded: &[Token],
+    stemmed: &[Token],
+    language: TextLanguage,
+    terms: &HighlightTerms<'_>,
+) -> Option<String> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    // Both token lists are in text order: walk them together.
+    let mut next_stem = 0;
+    for token in folded {
+        while next_stem < stemmed.len() && stemmed[next_stem].start < token.start {
+            next_stem += 1;
+        }
+        let stem_matches = stemmed.get(next_stem).is_some_and(|candidate| {
+            candidate.start == token.start && terms.stems.contains(&(language, candidate.term.clone()))
+        });
         if terms.folded_words.contains(&token.term) || stem_matches {
             spans.push((token.start, token.end));
         }

@@ -221,9 +221,14 @@ impl TopicMatcher {
         let mut corrected = String::with_capacity(text.len());
         let mut last_end = 0;
         let mut corrections = 0;
+        let mut attempts = 0;
         for token in analyzers.folded(text) {
-            if corrections >= self.limits.max_corrected_words {
+            if corrections >= self.limits.max_corrected_words || attempts >= self.limits.max_corrected_words * 3 {
                 break;
+            }
+            let length = token.term.chars().count();
+            if length < self.limits.shortest_word || !token.term.chars().all(char::is_alphabetic) {
+                continue;
             }
             if self.known_words.contains(&token.term)
                 || is_known_word(&token.term)
@@ -231,6 +236,7 @@ impl TopicMatcher {
             {
                 continue;
             }
+            attempts += 1;
             let Some(replacement) = self.closest_word(&token.term) else {
                 continue;
             };
@@ -405,7 +411,19 @@ impl TopicMatcher {
         if topics.is_empty() {
             return Vec::new();
         }
-        let tokens = analyzers.stemmed(language, text);
+        self.spans_of_topics_in(&analyzers.stemmed(language, text), language, topics)
+    }
+
+    /// Like `spans_of_topics`, on a text's stemmed tokens.
+    pub fn spans_of_topics_in(
+        &self,
+        tokens: &[crate::text::Token],
+        language: TextLanguage,
+        topics: &[Topic],
+    ) -> Vec<(usize, usize)> {
+        if topics.is_empty() {
+            return Vec::new();
+        }
         let mut spans = Vec::new();
         for start in 0..tokens.len() {
             let Some(candidates) = self

@@ -1,0 +1,78 @@
+//! In-process latency of search and match per request kind, at each dataset size
+//! (`CITYPEERS_BENCH_SIZES`, default 10k and 100k experts with 30 % as many cases).
+//! Run: `cargo bench --bench engine`.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use citypeers::app::App;
+
+fn main() {
+    divan::main();
+}
+
+fn app(size: u64) -> App {
+    static APPS: OnceLock<Mutex<HashMap<u64, App>>> = OnceLock::new();
+    let apps = APPS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut apps = apps.lock().expect("apps");
+    apps.entry(size)
+        .or_insert_with(|| support::open(&support::dataset(size)))
+        .clone()
+}
+
+fn sizes() -> Vec<u64> {
+    support::sizes()
+}
+
+fn bench_search(bencher: divan::Bencher, size: u64, kind: &str) {
+    let app = app(size);
+    let requests = support::search_requests(kind);
+    let mut next = 0usize;
+    bencher.bench_local(|| {
+        next = (next + 1) % requests.len();
+        app.search_experts(&requests[next], true).expect("search")
+    });
+}
+
+fn bench_match(bencher: divan::Bencher, size: u64, kind: &str) {
+    let app = app(size);
+    let requests = support::match_requests(kind);
+    let mut next = 0usize;
+    bencher.bench_local(|| {
+        next = (next + 1) % requests.len();
+        app.match_experts(requests[next].clone()).expect("match")
+    });
+}
+
+#[divan::bench(args = sizes(), sample_count = 60)]
+fn search_plain_text(bencher: divan::Bencher, size: u64) {
+    bench_search(bencher, size, "plain_text");
+}
+
+#[divan::bench(args = sizes(), sample_count = 60)]
+fn search_text_and_filters(bencher: divan::Bencher, size: u64) {
+    bench_search(bencher, size, "text_filters");
+}
+
+#[divan::bench(args = sizes(), sample_count = 60)]
+fn search_browse_with_facets(bencher: divan::Bencher, size: u64) {
+    bench_search(bencher, size, "browse_facets");
+}
+
+#[divan::bench(args = sizes(), sample_count = 60)]
+fn search_with_typos(bencher: divan::Bencher, size: u64) {
+    bench_search(bencher, size, "typo");
+}
+
+#[divan::bench(args = sizes(), sample_count = 60)]
+fn match_long_multilingual_challenge(bencher: divan::Bencher, size: u64) {
+    bench_match(bencher, size, "long_challenge");
+}
+
+#[divan::bench(args = sizes(), sample_count = 60)]
+fn match_short_challenge(bencher: divan::Bencher, size: u64) {
+    bench_match(bencher, size, "short_challenge");
+}

@@ -1,0 +1,283 @@
+//! HTTP load on a real `citypeers serve` process: closed loop (N clients back to back) and
+//! open loop (a fixed arrival rate; latency counted from the scheduled send time, so queueing
+//! is not hidden), rotating the request set in `benches/requests/`, for search and match.
+//! Reports p50 / p99 / max and throughput, and the server's resident memory.
+//!
+//! Run: `cargo bench --bench http_load` (sizes from `CITYPEERS_BENCH_SIZES`; options
+//! `CITYPEERS_BENCH_SECONDS` (default 15), `CITYPEERS_BENCH_CLIENTS` (default 4),
+//! `CITYPEERS_BENCH_SEARCH_RATE` and `CITYPEERS_BENCH_MATCH_RATE` (requests/s, default 400
+//! and 100)). Results also go to `target/bench-data/results-http-<size>.json`.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+#[derive(Clone)]
+enum Request {
+    Search { query: String },
+    Match { body: String },
+}
+
+type Latencies = Arc<Mutex<BTreeMap<String, Vec<f64>>>>;
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn send(client: &reqwest::Client, base: &str, request: &Request) -> bool {
+    let response = match request {
+        Request::Search { query } => client.get(format!("{base}/v1/experts?{query}")).send().await,
+        Request::Match { body } => {
+            client
+                .post(format!("{base}/v1/match"))
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+        }
+    };
+    match response {
+        Ok(response) => {
+            let ok = response.status().is_success();
+            let _ = response.bytes().await;
+            ok
+        }
+        Err(_) => false,
+    }
+}
+
+fn summary(latencies: &[f64], seconds: f64) -> Value {
+    let mut sorted = latencies.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let at = |quantile: f64| {
+        sorted
+            .get(((sorted.len() as f64 - 1.0) * quantile).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    json!({
+        "requests": sorted.len(),
+        "p50_ms": at(0.50),
+        "p99_ms": at(0.99),
+        "max_ms": sorted.last().copied().unwrap_or(0.0),
+        "requests_per_second": sorted.len() as f64 / seconds,
+    })
+}
+
+async fn closed_loop(
+    base: &str,
+    requests: &[(String, Request)],
+    clients: usize,
+    seconds: u64,
+) -> (Value, BTreeMap<String, Value>) {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients * 2)
+        .build()
+        .expect("client");
+    let latencies: Latencies = Arc::new(Mutex::new(BTreeMap::new()));
+    let failures = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut workers = Vec::new();
+    for worker in 0..clients {
+        let (client, base, requests, latencies, failures) = (
+            client.clone(),
+            base.to_string(),
+            requests.to_vec(),
+            latencies.clone(),
+            failures.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut next = worker * 7;
+            while Instant::now() < deadline {
+                let (kind, request) = &requests[next % requests.len()];
+                next += 1;
+                let started = Instant::now();
+                if !send(&client, &base, request).await {
+                    failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+                latencies
+                    .lock()
+                    .expect("latencies")
+                    .entry(kind.clone())
+                    .or_default()
+                    .push(elapsed);
+            }
+        }));
+    }
+    for worker in workers {
+        let _ = worker.await;
+    }
+    report(
+        latencies,
+        seconds as f64,
+        failures.load(std::sync::atomic::Ordering::Relaxed),
+    )
+}
+
+async fn open_loop(
+    base: &str,
+    requests: &[(String, Request)],
+    rate: u64,
+    seconds: u64,
+) -> (Value, BTreeMap<String, Value>) {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("client");
+    let latencies: Latencies = Arc::new(Mutex::new(BTreeMap::new()));
+    let failures = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let interval = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
+    let start = Instant::now();
+    let total = rate * seconds;
+    let mut tasks = Vec::with_capacity(total as usize);
+    for number in 0..total {
+        let scheduled = start + interval * number as u32;
+        tokio::time::sleep_until(tokio::time::Instant::from_std(scheduled)).await;
+        let (kind, request) = requests[number as usize % requests.len()].clone();
+        let (client, base, latencies, failures) =
+            (client.clone(), base.to_string(), latencies.clone(), failures.clone());
+        tasks.push(tokio::spawn(async move {
+            if !send(&client, &base, &request).await {
+                failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            // From the scheduled time: a late send counts as waiting.
+            let elapsed = scheduled.elapsed().as_secs_f64() * 1000.0;
+            latencies
+                .lock()
+                .expect("latencies")
+                .entry(kind)
+                .or_default()
+                .push(elapsed);
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    report(
+        latencies,
+        start.elapsed().as_secs_f64(),
+        failures.load(std::sync::atomic::Ordering::Relaxed),
+    )
+}
+
+fn report(latencies: Latencies, seconds: f64, failures: u64) -> (Value, BTreeMap<String, Value>) {
+    let latencies = latencies.lock().expect("latencies");
+    let all: Vec<f64> = latencies.values().flatten().copied().collect();
+    let mut overall = summary(&all, seconds);
+    overall["failures"] = json!(failures);
+    let by_kind = latencies
+        .iter()
+        .map(|(kind, values)| (kind.clone(), summary(values, seconds)))
+        .collect();
+    (overall, by_kind)
+}
+
+fn print_row(label: &str, value: &Value) {
+    println!(
+        "  {label:<34} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  {:>7.0} req/s  ({} requests)",
+        value["p50_ms"].as_f64().unwrap_or(0.0),
+        value["p99_ms"].as_f64().unwrap_or(0.0),
+        value["max_ms"].as_f64().unwrap_or(0.0),
+        value["requests_per_second"].as_f64().unwrap_or(0.0),
+        value["requests"]
+    );
+}
+
+fn main() {
+    let seconds = setting("CITYPEERS_BENCH_SECONDS", 15);
+    let clients = setting("CITYPEERS_BENCH_CLIENTS", 4) as usize;
+    let search_rate = setting("CITYPEERS_BENCH_SEARCH_RATE", 400);
+    let match_rate = setting("CITYPEERS_BENCH_MATCH_RATE", 100);
+    let searches: Vec<(String, Request)> = support::search_query_strings()
+        .into_iter()
+        .map(|(kind, query)| (kind, Request::Search { query }))
+        .collect();
+    let matches: Vec<(String, Request)> = support::match_bodies()
+        .into_iter()
+        .map(|(kind, body)| (kind, Request::Match { body }))
+        .collect();
+
+    for size in support::sizes() {
+        let data = support::dataset(size);
+        let mut server = Command::new(env!("CARGO_BIN_EXE_citypeers"))
+            .args(["serve", "--empty", "--addr", "127.0.0.1:0", "--data"])
+            .arg(&data)
+            .env("CITYPEERS_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start citypeers serve");
+        let mut first_line = String::new();
+        BufReader::new(server.stdout.take().expect("stdout"))
+            .read_line(&mut first_line)
+            .expect("address line");
+        let base = first_line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .expect("address")
+            .to_string();
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let results = runtime.block_on(async {
+            // Warm-up: every request once (page cache, per-segment tables).
+            let client = reqwest::Client::new();
+            for (_, request) in searches.iter().chain(&matches) {
+                send(&client, &base, request).await;
+            }
+            let search_closed = closed_loop(&base, &searches, clients, seconds).await;
+            let match_closed = closed_loop(&base, &matches, clients, seconds).await;
+            let search_open = open_loop(&base, &searches, search_rate, seconds).await;
+            let match_open = open_loop(&base, &matches, match_rate, seconds).await;
+            (search_closed, match_closed, search_open, match_open)
+        });
+        let (memory_anon, memory_file) = support::resident_memory_mib(server.id());
+        let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+        let _ = server.wait();
+
+        let (search_closed, match_closed, search_open, match_open) = results;
+        println!(
+            "{size} experts, {} cases — {seconds} s per run, {clients} clients closed loop",
+            size * 3 / 10
+        );
+        print_row("search, closed loop", &search_closed.0);
+        for (kind, value) in &search_closed.1 {
+            print_row(&format!("  {kind}"), value);
+        }
+        print_row("match, closed loop", &match_closed.0);
+        for (kind, value) in &match_closed.1 {
+            print_row(&format!("  {kind}"), value);
+        }
+        print_row(&format!("search, open loop at {search_rate}/s"), &search_open.0);
+        print_row(&format!("match, open loop at {match_rate}/s"), &match_open.0);
+        println!(
+            "  server resident memory: {memory_anon:.0} MiB anonymous + {memory_file:.0} MiB file-backed (page cache)"
+        );
+        let result = json!({
+            "experts": size,
+            "seconds": seconds,
+            "clients": clients,
+            "search_closed": {"overall": search_closed.0, "by_kind": search_closed.1},
+            "match_closed": {"overall": match_closed.0, "by_kind": match_closed.1},
+            "search_open": {"rate": search_rate, "overall": search_open.0, "by_kind": search_open.1},
+            "match_open": {"rate": match_rate, "overall": match_open.0, "by_kind": match_open.1},
+            "server_rss_anon_mib": memory_anon,
+            "server_rss_file_mib": memory_file,
+        });
+        let path = support::bench_root().join(format!("results-http-{size}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&result).unwrap_or_default()).expect("results");
+    }
+}
