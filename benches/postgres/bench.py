@@ -31,7 +31,7 @@ CONFIG = {
 SEARCH_KINDS = ["plain_text", "text_filters", "browse_facets", "typo"]
 MATCH_KINDS = ["long_challenge", "short_challenge"]
 
-# Profile fields returned with every hit or match (the public view; email and phone stay in).
+# Profile fields returned with every hit or match (the public view: no email or phone).
 EXPERT_JSON = (
     "json_build_object('id', x.id, 'name', x.name, 'position', x.position, "
     "'organisation', x.organisation, 'city', x.city, 'country', x.country, "

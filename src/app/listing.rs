@@ -251,6 +251,7 @@ impl App {
                 listing.candidates,
                 &wanted,
                 query.detected_language,
+                &query.places,
                 &self.vocabulary().taxonomy,
                 self.settings(),
             )

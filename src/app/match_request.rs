@@ -8,6 +8,7 @@ use super::{App, AppError};
 use crate::domain::{CountryCode, Expert, FieldError, LanguageCode, RecordId, Status, Topic, Versioned};
 use crate::matching::{self, Breakdown, CaseEvidence, MatchContext, ReasonLabels, ReasonLanguage, WantedTopic};
 use crate::search::{MatchRetrieval, QueryLimits, city_key};
+use crate::vocab::Place;
 
 pub const MAX_CHALLENGE_CHARS: usize = 5_000;
 pub const DEFAULT_MATCH_LIMIT: usize = 10;
@@ -39,6 +40,8 @@ pub struct MatchedExpert {
 pub struct MatchOutcome {
     pub matches: Vec<MatchedExpert>,
     pub interpreted_topics: Vec<Topic>,
+    /// Places read from the challenge (the preference when no `regions` were given).
+    pub interpreted_places: Vec<Place>,
     pub interpreted_language: Option<LanguageCode>,
     pub took_ms: f64,
 }
@@ -213,6 +216,36 @@ impl App {
         evidence_expert_ids.sort();
         evidence_expert_ids.dedup();
 
+        // Without a `regions` preference, places the challenge names are the preference.
+        let preference_from_text = request.regions.is_empty() && !query.places.is_empty();
+        let (preferred_regions, preferred_countries): (Vec<u64>, Vec<CountryCode>) = if preference_from_text {
+            (
+                query
+                    .places
+                    .iter()
+                    .filter_map(|place| {
+                        if let Place::Region(code) = place {
+                            Some(*code)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect(),
+                query
+                    .places
+                    .iter()
+                    .filter_map(|place| {
+                        if let Place::Country(country) = place {
+                            Some(*country)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect(),
+            )
+        } else {
+            (request.regions.clone(), Vec::new())
+        };
         let exclude_city_key = request
             .requester_city
             .as_ref()
@@ -223,7 +256,11 @@ impl App {
             related_topics,
             languages: request.languages.clone(),
             exclude_city_key,
-            prefer_regions: request.regions.clone(),
+            prefer_regions: preferred_regions.clone(),
+            prefer_countries: preferred_countries
+                .iter()
+                .map(|country| crate::search::two_letter_code(country.as_str()))
+                .collect(),
             evidence_expert_ids,
             keep: settings.retrieval.candidates,
         };
@@ -236,7 +273,9 @@ impl App {
             requested_languages: request.languages.clone(),
             challenge_language,
             challenge_text_language: query.detected_language,
-            preferred_regions: request.regions.clone(),
+            preferred_regions: preferred_regions.clone(),
+            preferred_countries: preferred_countries.clone(),
+            preference_from_text,
             requester_subregion: request
                 .country
                 .and_then(|country| self.vocabulary().regions.subregion_code(country)),
@@ -294,6 +333,7 @@ impl App {
         Ok(MatchOutcome {
             matches,
             interpreted_topics: wanted_topics,
+            interpreted_places: query.places.clone(),
             interpreted_language: challenge_language,
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
         })

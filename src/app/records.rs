@@ -392,15 +392,19 @@ impl App {
                 tx.delete(R::KIND, &id)?;
                 return Ok(());
             }
-            tx.erase(R::KIND, &id)?;
-            tx.append_audit(
-                R::KIND,
-                &id,
-                &audit_entry(actor, AuditAction::Erase, None, Vec::new()),
-                true,
-            )?;
-            if R::KIND == RecordKind::Expert {
-                self.unlink_expert_from_cases(tx, &id, None, actor)?;
+            // Records merged into this one are the same person: they are erased too.
+            let mut to_erase = vec![id.clone()];
+            to_erase.extend(self.store().merged_into(R::KIND, &id)?);
+            for erased in &to_erase {
+                if erased != &id && !tx.contains(R::KIND, erased)? {
+                    continue;
+                }
+                tx.erase(R::KIND, erased)?;
+                let note = audit_entry(actor, AuditAction::Erase, None, Vec::new());
+                tx.append_audit(R::KIND, erased, &note, true)?;
+                if R::KIND == RecordKind::Expert {
+                    self.unlink_expert_from_cases(tx, erased, None, actor)?;
+                }
             }
             Ok(())
         })?;

@@ -121,6 +121,9 @@ pub struct MatchOut<'a> {
 pub struct InterpretedOut {
     pub topics: Vec<&'static str>,
     pub language: Option<String>,
+    /// Regions (slugs) and countries named in the challenge.
+    pub regions: Vec<String>,
+    pub countries: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -131,6 +134,22 @@ pub struct MatchResponse<'a> {
 }
 
 pub fn match_response<'a>(outcome: &'a MatchOutcome, regions: &Regions) -> MatchResponse<'a> {
+    let named_regions = outcome
+        .interpreted_places
+        .iter()
+        .filter_map(|place| match place {
+            crate::vocab::Place::Region(code) => regions.by_code(*code).map(|node| node.slug.clone()),
+            crate::vocab::Place::Country(_) => None,
+        })
+        .collect();
+    let named_countries = outcome
+        .interpreted_places
+        .iter()
+        .filter_map(|place| match place {
+            crate::vocab::Place::Country(country) => Some(country.to_string()),
+            crate::vocab::Place::Region(_) => None,
+        })
+        .collect();
     MatchResponse {
         matches: outcome
             .matches
@@ -152,6 +171,8 @@ pub fn match_response<'a>(outcome: &'a MatchOutcome, regions: &Regions) -> Match
         interpreted: InterpretedOut {
             topics: outcome.interpreted_topics.iter().map(|topic| topic.id()).collect(),
             language: outcome.interpreted_language.map(|language| language.to_string()),
+            regions: named_regions,
+            countries: named_countries,
         },
         took_ms: outcome.took_ms,
     }

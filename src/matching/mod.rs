@@ -9,10 +9,10 @@ use std::collections::HashMap;
 pub use reasons::{ReasonLabels, ReasonLanguage, render_reasons};
 pub use settings::RankingSettings;
 
-use crate::domain::{LanguageCode, Topic};
+use crate::domain::{CountryCode, LanguageCode, Topic};
 use crate::search::CandidateFeatures;
 use crate::text::TextLanguage;
-use crate::vocab::Taxonomy;
+use crate::vocab::{Place, Taxonomy};
 
 /// A topic the request is about, with how strongly the request says so.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -41,6 +41,10 @@ pub struct MatchContext<'a> {
     /// The analysed language of the challenge text, for cross-language fairness.
     pub challenge_text_language: Option<TextLanguage>,
     pub preferred_regions: Vec<u64>,
+    /// Countries preferred by name (read from the challenge).
+    pub preferred_countries: Vec<CountryCode>,
+    /// Whether the preference was read from the challenge rather than given as `regions`.
+    pub preference_from_text: bool,
     pub requester_subregion: Option<u64>,
     pub cases: Vec<CaseEvidence>,
 }
@@ -72,6 +76,7 @@ pub struct Explanation {
     pub topics: Vec<(Topic, TopicRelation)>,
     pub shared_languages: Vec<LanguageCode>,
     pub in_preferred_region: Option<u64>,
+    pub in_preferred_country: Option<CountryCode>,
     pub in_requester_subregion: Option<u64>,
     /// Relevant cases the expert is linked to, most relevant first.
     pub cases: Vec<String>,
@@ -183,6 +188,14 @@ fn topic_part(
     )
 }
 
+/// Whether a candidate is in one of the places (country, or region at any level).
+fn is_in_any(candidate: &CandidateFeatures, places: &[Place]) -> bool {
+    places.iter().any(|place| match place {
+        Place::Country(country) => candidate.country == Some(*country),
+        Place::Region(code) => candidate.regions.contains(code),
+    })
+}
+
 /// Text relevance relative to the best candidate. A profile written in another language than
 /// the request cannot share its words: when it relates to the wanted topics, it gets at least
 /// `cross_language` × its topic part instead of nothing.
@@ -224,7 +237,10 @@ pub fn rank_matches(candidates: Vec<CandidateFeatures>, context: &MatchContext<'
         }
     }
     let language_applies = !context.requested_languages.is_empty() || context.challenge_language.is_some();
-    let region_weight = if !context.preferred_regions.is_empty() {
+    let has_preference = !context.preferred_regions.is_empty() || !context.preferred_countries.is_empty();
+    let region_weight = if has_preference && context.preference_from_text {
+        weights.place_from_text
+    } else if has_preference {
         weights.region
     } else if context.requester_subregion.is_some() {
         weights.region_without_preference
@@ -290,13 +306,18 @@ pub fn rank_matches(candidates: Vec<CandidateFeatures>, context: &MatchContext<'
             } else {
                 0.0
             };
-            let region = if !context.preferred_regions.is_empty() {
+            let region = if has_preference {
                 explanation.in_preferred_region = context
                     .preferred_regions
                     .iter()
                     .copied()
                     .find(|region| candidate.regions.contains(region));
-                if explanation.in_preferred_region.is_some() {
+                explanation.in_preferred_country = context
+                    .preferred_countries
+                    .iter()
+                    .copied()
+                    .find(|country| candidate.country == Some(*country));
+                if explanation.in_preferred_region.is_some() || explanation.in_preferred_country.is_some() {
                     1.0
                 } else {
                     0.0
@@ -396,6 +417,7 @@ pub fn rank_listing(
     candidates: Vec<CandidateFeatures>,
     wanted_topics: &[WantedTopic],
     query_language: Option<TextLanguage>,
+    places: &[Place],
     taxonomy: &Taxonomy,
     settings: &RankingSettings,
 ) -> Vec<(CandidateFeatures, f32)> {
@@ -406,7 +428,8 @@ pub fn rank_listing(
         .fold(0.0f32, f32::max);
     let text_weight = if best_text > 0.0 { weights.text } else { 0.0 };
     let topic_weight = if wanted_topics.is_empty() { 0.0 } else { weights.topic };
-    let weight_sum = text_weight + topic_weight;
+    let place_weight = if places.is_empty() { 0.0 } else { weights.place };
+    let weight_sum = text_weight + topic_weight + place_weight;
     let mut scored: Vec<(CandidateFeatures, f32)> = candidates
         .into_iter()
         .map(|candidate| {
@@ -418,8 +441,9 @@ pub fn rank_listing(
                 query_language,
                 settings.matching.text.cross_language,
             );
+            let place = if is_in_any(&candidate, places) { 1.0 } else { 0.0 };
             let score = if weight_sum > 0.0 {
-                (text_weight * text + topic_weight * topic) / weight_sum
+                (text_weight * text + topic_weight * topic + place_weight * place) / weight_sum
             } else {
                 0.0
             };

@@ -80,153 +80,18 @@ fn language_name(language: LanguageCode, output: ReasonLanguage) -> String {
         .unwrap_or_else(|| language.english_name().to_string())
 }
 
-/// M49 names in de, fr, es, pt (English names come from `Regions`).
-fn region_name(slug: &str, english: &str, output: ReasonLanguage) -> String {
-    let names: &[(&str, [&str; 4])] = &[
-        ("africa", ["Afrika", "Afrique", "África", "África"]),
-        (
-            "northern-africa",
-            ["Nordafrika", "Afrique du Nord", "África del Norte", "Norte da África"],
-        ),
-        (
-            "sub-saharan-africa",
-            [
-                "Subsahara-Afrika",
-                "Afrique subsaharienne",
-                "África subsahariana",
-                "África Subsaariana",
-            ],
-        ),
-        (
-            "eastern-africa",
-            ["Ostafrika", "Afrique de l'Est", "África Oriental", "África Oriental"],
-        ),
-        (
-            "middle-africa",
-            ["Zentralafrika", "Afrique centrale", "África Central", "África Central"],
-        ),
-        (
-            "southern-africa",
-            [
-                "Südliches Afrika",
-                "Afrique australe",
-                "África Austral",
-                "África Austral",
-            ],
-        ),
-        (
-            "western-africa",
-            [
-                "Westafrika",
-                "Afrique de l'Ouest",
-                "África Occidental",
-                "África Ocidental",
-            ],
-        ),
-        ("americas", ["Amerika", "Amériques", "Américas", "Américas"]),
-        (
-            "latin-america-and-the-caribbean",
-            [
-                "Lateinamerika und Karibik",
-                "Amérique latine et Caraïbes",
-                "América Latina y el Caribe",
-                "América Latina e Caribe",
-            ],
-        ),
-        ("caribbean", ["Karibik", "Caraïbes", "Caribe", "Caribe"]),
-        (
-            "central-america",
-            [
-                "Zentralamerika",
-                "Amérique centrale",
-                "Centroamérica",
-                "América Central",
-            ],
-        ),
-        (
-            "south-america",
-            ["Südamerika", "Amérique du Sud", "Sudamérica", "América do Sul"],
-        ),
-        (
-            "northern-america",
-            [
-                "Nordamerika",
-                "Amérique du Nord",
-                "América del Norte",
-                "América do Norte",
-            ],
-        ),
-        ("asia", ["Asien", "Asie", "Asia", "Ásia"]),
-        (
-            "central-asia",
-            ["Zentralasien", "Asie centrale", "Asia Central", "Ásia Central"],
-        ),
-        (
-            "eastern-asia",
-            ["Ostasien", "Asie de l'Est", "Asia Oriental", "Ásia Oriental"],
-        ),
-        (
-            "south-eastern-asia",
-            ["Südostasien", "Asie du Sud-Est", "Sudeste Asiático", "Sudeste Asiático"],
-        ),
-        (
-            "southern-asia",
-            ["Südasien", "Asie du Sud", "Asia Meridional", "Ásia Meridional"],
-        ),
-        (
-            "western-asia",
-            ["Westasien", "Asie occidentale", "Asia Occidental", "Ásia Ocidental"],
-        ),
-        ("europe", ["Europa", "Europe", "Europa", "Europa"]),
-        (
-            "eastern-europe",
-            ["Osteuropa", "Europe de l'Est", "Europa Oriental", "Europa Oriental"],
-        ),
-        (
-            "northern-europe",
-            [
-                "Nordeuropa",
-                "Europe du Nord",
-                "Europa del Norte",
-                "Europa Setentrional",
-            ],
-        ),
-        (
-            "southern-europe",
-            ["Südeuropa", "Europe du Sud", "Europa del Sur", "Europa Meridional"],
-        ),
-        (
-            "western-europe",
-            [
-                "Westeuropa",
-                "Europe de l'Ouest",
-                "Europa Occidental",
-                "Europa Ocidental",
-            ],
-        ),
-        ("oceania", ["Ozeanien", "Océanie", "Oceanía", "Oceania"]),
-        (
-            "mena",
-            [
-                "Nahost und Nordafrika",
-                "Moyen-Orient et Afrique du Nord",
-                "Oriente Medio y Norte de África",
-                "Oriente Médio e Norte da África",
-            ],
-        ),
-    ];
-    let position = match output {
-        ReasonLanguage::English => return english.to_string(),
-        ReasonLanguage::German => 0,
-        ReasonLanguage::French => 1,
-        ReasonLanguage::Spanish => 2,
-        ReasonLanguage::Portuguese => 3,
-    };
-    names
-        .iter()
-        .find(|(candidate, _)| *candidate == slug)
-        .map(|(_, translations)| translations[position].to_string())
-        .unwrap_or_else(|| english.to_string())
+/// A country's name in the reasons' language (keshvar's translations), else in English.
+fn country_name(country: crate::domain::CountryCode, output: ReasonLanguage) -> String {
+    keshvar::Alpha2::try_from(country.as_str())
+        .ok()
+        .and_then(|alpha2| {
+            alpha2
+                .to_country()
+                .translations()
+                .get(output.code())
+                .map(|name| (*name).to_string())
+        })
+        .unwrap_or_else(|| country.english_name().to_string())
 }
 
 fn topic_sentence(relation: TopicRelation, label: &str, output: ReasonLanguage) -> String {
@@ -291,7 +156,21 @@ pub fn render_reasons(explanation: &Explanation, labels: &ReasonLabels<'_>, outp
     }
     let region = explanation.in_preferred_region.or(explanation.in_requester_subregion);
     if let Some(node) = region.and_then(|code| labels.regions.by_code(code)) {
-        let name = region_name(&node.slug, &node.name, output);
+        let name = labels
+            .regions
+            .localized_name(&node.slug, output.code())
+            .unwrap_or(&node.name)
+            .to_string();
+        reasons.push(match output {
+            English => format!("Based in {name}"),
+            German => format!("Tätig in: {name}"),
+            French => format!("Basé·e en : {name}"),
+            Spanish => format!("Con sede en {name}"),
+            Portuguese => format!("Atua em: {name}"),
+        });
+    }
+    if let Some(country) = explanation.in_preferred_country {
+        let name = country_name(country, output);
         reasons.push(match output {
             English => format!("Based in {name}"),
             German => format!("Tätig in: {name}"),

@@ -33,6 +33,7 @@ pub struct MatchWeights {
     pub language: f32,
     pub region: f32,
     pub evidence: f32,
+    pub place_from_text: f32,
     pub region_without_preference: f32,
 }
 
@@ -85,6 +86,7 @@ pub struct SearchSettings {
 pub struct SearchWeights {
     pub text: f32,
     pub topic: f32,
+    pub place: f32,
 }
 
 impl RankingSettings {
@@ -114,6 +116,7 @@ impl RankingSettings {
             ("match.language.not_spoken", settings.matching.language.not_spoken),
             ("search.weights.text", settings.search.weights.text),
             ("search.weights.topic", settings.search.weights.topic),
+            ("search.weights.place", settings.search.weights.place),
         ];
         for (name, value) in all {
             if !(0.0..=1.0).contains(&value) {

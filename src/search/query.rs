@@ -63,6 +63,8 @@ pub struct AnalysedQuery {
     pub words: Vec<QueryWord>,
     /// Topics the text mentions (through the vocabulary, typos tolerated).
     pub topics: Vec<TopicEvidence>,
+    /// Countries and regions the text names.
+    pub places: Vec<crate::vocab::Place>,
 }
 
 impl AnalysedQuery {
@@ -218,12 +220,37 @@ pub fn analyse(
     let topics = vocabulary
         .matcher
         .detect_with_typos(analyzers, text, &languages_read, &known_in_index);
+    let detected_language = match detected {
+        TextLanguage::Other => language_of_vocabulary_terms(&topics),
+        language if folded_tokens.len() >= 4 => Some(language),
+        language => language_of_vocabulary_terms(&topics).or(Some(language)),
+    };
+    let places = vocabulary.places.find(analyzers, text);
     AnalysedQuery {
-        detected_language: Some(detected).filter(|language| *language != TextLanguage::Other),
+        detected_language,
         languages_read,
         words,
         topics,
+        places,
     }
+}
+
+/// For text too short to detect its language: the one language most of the vocabulary terms
+/// found in it are written in, if there is one.
+fn language_of_vocabulary_terms(topics: &[TopicEvidence]) -> Option<TextLanguage> {
+    let mut votes: HashMap<TextLanguage, usize> = HashMap::new();
+    for evidence in topics {
+        for language in &evidence.languages {
+            *votes.entry(*language).or_default() += 1;
+        }
+    }
+    let best = votes.values().copied().max()?;
+    let mut leaders = votes
+        .into_iter()
+        .filter(|(_, count)| *count == best)
+        .map(|(language, _)| language);
+    let leader = leaders.next();
+    if leaders.next().is_some() { None } else { leader }
 }
 
 /// Words of the index within `distance` edits of `word`, most frequent first.

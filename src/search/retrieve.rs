@@ -69,6 +69,8 @@ pub struct MatchRetrieval<'a> {
     pub languages: Vec<LanguageCode>,
     pub exclude_city_key: Option<u64>,
     pub prefer_regions: Vec<u64>,
+    /// Two-letter codes of preferred countries.
+    pub prefer_countries: Vec<u64>,
     /// Experts linked to relevant cases: always considered.
     pub evidence_expert_ids: Vec<String>,
     pub keep: usize,
@@ -354,6 +356,13 @@ impl SearchEngine {
                 RETRIEVAL_REGION_BOOST,
             ));
             preferences.push((Occur::Should, in_region));
+        }
+        if !request.prefer_countries.is_empty() {
+            let in_country = Box::new(ConstScoreQuery::new(
+                any_of(common.country, &request.prefer_countries),
+                RETRIEVAL_REGION_BOOST,
+            ));
+            preferences.push((Occur::Should, in_country));
         }
 
         let mut gathered: Vec<(f32, DocAddress)> = Vec::new();

@@ -2,12 +2,14 @@
 //! multilingual labels and terms, UN M49 regions, and the topic matcher built from the terms.
 
 pub mod matcher;
+pub mod places;
 pub mod regions;
 pub mod taxonomy;
 
 use std::path::Path;
 
 pub use matcher::{TopicEvidence, TopicMatcher};
+pub use places::{Place, PlaceMatcher};
 pub use regions::{RegionLevel, RegionNode, RegionPath, Regions};
 pub use taxonomy::{Taxonomy, TopicEntry};
 
@@ -48,6 +50,7 @@ pub struct Vocabulary {
     pub taxonomy: Taxonomy,
     pub regions: Regions,
     pub matcher: TopicMatcher,
+    pub places: PlaceMatcher,
 }
 
 /// The vocabulary files built into the binary, used when no `index/` folder is configured.
@@ -59,10 +62,12 @@ impl Vocabulary {
         let taxonomy = Taxonomy::load("index/topics.toml", topics_toml)?;
         let regions = Regions::load("index/regions.toml", regions_toml)?;
         let matcher = TopicMatcher::build(&taxonomy, analyzers);
+        let places = PlaceMatcher::build(&regions, analyzers);
         Ok(Vocabulary {
             taxonomy,
             regions,
             matcher,
+            places,
         })
     }
 
@@ -81,10 +86,12 @@ impl Vocabulary {
         let taxonomy = Taxonomy::load(&dir.join("topics.toml").display().to_string(), &topics)?;
         let regions = Regions::load(&dir.join("regions.toml").display().to_string(), &regions)?;
         let matcher = TopicMatcher::build(&taxonomy, analyzers);
+        let places = PlaceMatcher::build(&regions, analyzers);
         Ok(Vocabulary {
             taxonomy,
             regions,
             matcher,
+            places,
         })
     }
 }

@@ -52,6 +52,10 @@ pub struct RegionPath {
 #[derive(Debug)]
 pub struct Regions {
     nodes: Vec<RegionNode>,
+    /// (language, slug) → name, from `[names.<language>]`.
+    localized: HashMap<(String, String), String>,
+    /// (name, region code) for every name and alias a request may use.
+    place_names: Vec<(String, u64)>,
     by_slug: HashMap<String, usize>,
     paths: HashMap<CountryCode, RegionPath>,
     /// For each country, the codes of every region it belongs to (all levels and groups).
@@ -211,6 +215,12 @@ struct RegionsFile {
     overrides: HashMap<String, String>,
     #[serde(default)]
     group: Vec<GroupEntry>,
+    /// Region names by language, then by slug.
+    #[serde(default)]
+    names: HashMap<String, HashMap<String, String>>,
+    /// Other names of regions, any language, by slug.
+    #[serde(default)]
+    aliases: HashMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -303,8 +313,27 @@ impl Regions {
             .map(|(position, node)| (node.slug.clone(), position))
             .collect();
 
+        let mut localized = HashMap::new();
+        let mut place_names: Vec<(String, u64)> = nodes.iter().map(|node| (node.name.clone(), node.code)).collect();
+        for (language, names) in &file.names {
+            for (slug, name) in names {
+                let Some(&position) = by_slug.get(slug) else {
+                    return Err(invalid(format!("names.{language}: unknown region '{slug}'")));
+                };
+                localized.insert((language.clone(), slug.clone()), name.clone());
+                place_names.push((name.clone(), position as u64));
+            }
+        }
+        for (slug, aliases) in &file.aliases {
+            let Some(&position) = by_slug.get(slug) else {
+                return Err(invalid(format!("aliases: unknown region '{slug}'")));
+            };
+            place_names.extend(aliases.iter().map(|alias| (alias.clone(), position as u64)));
+        }
         let mut regions = Regions {
             nodes,
+            localized,
+            place_names,
             by_slug,
             paths,
             memberships: HashMap::new(),
@@ -387,6 +416,18 @@ impl Regions {
                 crate::domain::id::truncate_for_message(raw.trim())
             )
         })
+    }
+
+    /// The name of a region in a language of `[names.*]`, if there is one.
+    pub fn localized_name(&self, slug: &str, language: &str) -> Option<&str> {
+        self.localized
+            .get(&(language.to_string(), slug.to_string()))
+            .map(String::as_str)
+    }
+
+    /// Every name and alias of every region, with the region's code.
+    pub fn place_names(&self) -> &[(String, u64)] {
+        &self.place_names
     }
 
     pub fn nodes(&self) -> &[RegionNode] {

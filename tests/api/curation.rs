@@ -727,3 +727,77 @@ fn cases_have_the_same_editing_rules() {
         .unwrap();
     assert_error(stale, 412, "precondition_failed");
 }
+
+#[test]
+fn erasing_a_person_also_erases_the_duplicates_merged_into_them_and_their_redirects() {
+    let server = fresh();
+    server.admin_post(
+        "/v1/admin/experts",
+        &expert_body("kept-person", "Nadia Belkacem", "Oran", "DZ"),
+    );
+    server.admin_post(
+        "/v1/admin/experts",
+        &expert_body("old-duplicate", "Dr. Nadia Belkacem", "Oran", "DZ"),
+    );
+    assert_eq!(
+        server
+            .admin_post("/v1/admin/experts/old-duplicate/merge", &json!({"into": "kept-person"}))
+            .status(),
+        200
+    );
+    let current: Value = server.admin_get("/v1/admin/experts/kept-person").json().unwrap();
+    let version = format!("\"{}\"", current["version"]);
+    let erased = server
+        .admin(
+            server
+                .client
+                .delete(server.url("/v1/admin/experts/kept-person?erase=true")),
+        )
+        .header("if-match", version)
+        .send()
+        .unwrap();
+    assert_eq!(erased.status(), 204);
+    assert_eq!(
+        server.admin_get("/v1/admin/experts/old-duplicate").status(),
+        404,
+        "the merged duplicate is the same person"
+    );
+    let no_redirects = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    assert_eq!(
+        no_redirects
+            .get(server.url("/v1/experts/old-duplicate"))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+    let audit: Value = server
+        .admin_get("/v1/admin/audit?entity=experts/old-duplicate")
+        .json()
+        .unwrap();
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(audit["entries"][0]["action"], "erase");
+}
+
+#[test]
+fn readiness_stays_ready_after_writes_that_change_no_record() {
+    let server = fresh();
+    server.admin_post(
+        "/v1/admin/experts",
+        &expert_body("ready-check", "Tomás Ruiz", "Lima", "PE"),
+    );
+    let contact = server.post_json(
+        "/v1/contact-requests",
+        &json!({"expert_id": "ready-check", "name": "A", "email": "a@example.org", "message": "Hello"}),
+    );
+    assert_eq!(contact.status(), 202);
+    let ready = server.get("/readyz");
+    assert_eq!(
+        ready.status(),
+        200,
+        "a contact request does not make the index look behind"
+    );
+}

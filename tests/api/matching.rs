@@ -415,3 +415,28 @@ fn short_and_strange_inputs_never_break_the_engine() {
         assert_eq!(response.status(), 200, "{challenge:?}");
     }
 }
+
+#[test]
+fn places_named_in_the_challenge_are_a_preference_when_no_regions_are_given() {
+    let answer =
+        matches(json!({"challenge": "participatory budgeting, ideally someone from Latin America", "limit": 10}));
+    assert!(
+        answer["interpreted"]["regions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("latin-america-and-the-caribbean")),
+        "{}",
+        answer["interpreted"]
+    );
+    let in_region = answer["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(5)
+        .filter(|matched| matched["expert"]["subregion"] == "Latin America and the Caribbean")
+        .count();
+    assert!(in_region >= 4, "{answer}");
+    let brazil = matches(json!({"challenge": "Bürgerhaushalt, Erfahrung aus Brasilien", "limit": 5}));
+    assert_eq!(brazil["interpreted"]["countries"], json!(["BR"]));
+    assert_eq!(brazil["matches"][0]["expert"]["country"], "BR");
+}

@@ -453,3 +453,15 @@ fn json_answers_say_utf8() {
         .to_string();
     assert_eq!(content_type, "application/json; charset=utf-8");
 }
+
+#[test]
+fn a_country_named_in_the_query_lifts_its_experts() {
+    let body = demo().get_json("/v1/experts?q=participatory%20budgeting%20Brazil&limit=5");
+    let brazilians = body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|hit| hit["expert"]["country"] == "BR")
+        .count();
+    assert!(brazilians >= 4, "{body}");
+}
