@@ -50,6 +50,9 @@ pub async fn metrics(State(state): State<HttpState>) -> Response {
     metrics::gauge!("citypeers_store_sequence").set(readiness.store_seq as f64);
     metrics::gauge!("citypeers_index_sequence").set(readiness.index_seq as f64);
     metrics::gauge!("citypeers_uptime_seconds").set(readiness.uptime_seconds as f64);
+    let (expert_segments, case_segments) = state.app.engine().segment_counts();
+    metrics::gauge!("citypeers_index_segments", "index" => "experts").set(expert_segments as f64);
+    metrics::gauge!("citypeers_index_segments", "index" => "cases").set(case_segments as f64);
     let text = METRICS
         .get()
         .and_then(|handle| handle.as_ref())

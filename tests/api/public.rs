@@ -473,3 +473,34 @@ fn a_country_named_in_the_query_lifts_its_experts() {
     let first = demo().get_json("/v1/experts?q=or%C3%A7amento%20participativo%20Brasil&limit=1");
     assert_eq!(first["hits"][0]["expert"]["country"], "BR");
 }
+
+#[test]
+fn the_openapi_document_lists_exactly_the_routes_of_the_router() {
+    let document = demo().get_json("/openapi.json");
+    let paths = document["paths"].as_object().unwrap();
+    let mut documented = std::collections::BTreeSet::new();
+    for (path, operations) in paths {
+        for method in operations.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let routed: std::collections::BTreeSet<(String, String)> = citypeers::http::route_list()
+        .into_iter()
+        .map(|route| (route.method.to_string(), route.path.to_string()))
+        .collect();
+    assert_eq!(documented, routed);
+    for (path, operations) in paths {
+        for (method, operation) in operations.as_object().unwrap() {
+            let secured = operation
+                .get("security")
+                .is_some_and(|security| !security.as_array().unwrap().is_empty());
+            assert_eq!(
+                secured,
+                path.starts_with("/v1/admin"),
+                "{method} {path}: bearer auth exactly on admin routes"
+            );
+        }
+    }
+}
