@@ -45,3 +45,69 @@ fn ranking_quality_stays_above_its_floor_and_well_above_plain_bm25() {
         summary.search
     );
 }
+
+#[test]
+fn no_judged_match_returns_an_expert_breaking_a_hard_constraint() {
+    let requests = evaluation::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/eval/judged.jsonl"
+    )))
+    .expect("judged set");
+    let (app, _dir) = evaluation::demo_app().expect("demo");
+    let fold = |text: &str| text.to_lowercase().replace(['-', '\''], " ");
+    for judged in requests
+        .iter()
+        .filter(|request| request.kind == evaluation::RequestKind::Match)
+    {
+        let body = judged.request.as_ref().expect("body");
+        let list = |field: &str| -> Vec<String> {
+            body[field]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|item| item.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let input = citypeers::app::MatchInput {
+            challenge: body["challenge"].as_str().map(str::to_string),
+            topics: list("topics"),
+            city: body["city"].as_str().map(str::to_string),
+            country: body["country"].as_str().map(str::to_string),
+            languages: list("languages"),
+            regions: list("regions"),
+            limit: Some(50),
+            lang: None,
+        };
+        let outcome = app.match_experts(input.clone()).expect("match");
+        for matched in &outcome.matches {
+            let expert = &matched.expert.record;
+            assert_eq!(
+                expert.status,
+                citypeers::domain::Status::Published,
+                "{}: {}",
+                judged.id,
+                expert.id
+            );
+            assert!(expert.available, "{}: {}", judged.id, expert.id);
+            if !input.languages.is_empty() {
+                assert!(
+                    expert
+                        .languages
+                        .iter()
+                        .any(|language| input.languages.contains(&language.to_string())),
+                    "{}: {}",
+                    judged.id,
+                    expert.id
+                );
+            }
+            if let (Some(city), Some(country)) = (&input.city, &input.country) {
+                let same_city =
+                    fold(&expert.city) == fold(city) && expert.country.as_str().eq_ignore_ascii_case(country);
+                assert!(!same_city, "{}: {} is from the requester's city", judged.id, expert.id);
+            }
+        }
+    }
+}
