@@ -325,7 +325,9 @@ impl App {
         if let Some(marked) = self.highlight_field(&expert.expertise, language, query, &words, &stems) {
             highlights.insert("expertise", marked);
         }
-        if let Some(bio) = &expert.bio
+        // The bio is read only when the expertise does not show why the expert matched.
+        if highlights.is_empty()
+            && let Some(bio) = &expert.bio
             && let Some(marked) = self.highlight_field(bio, language, query, &words, &stems)
         {
             highlights.insert("bio", marked);

@@ -217,7 +217,8 @@ fn serve(settings: &Settings, addr: &str, load_demo_data: bool) -> Result<(), St
             .map_err(|error| format!("cannot listen on {addr}: {error}"))?;
         let local = listener.local_addr().map_err(|error| error.to_string())?;
         let readiness = app.readiness();
-        println!(
+        let _ = writeln!(
+            std::io::stdout(),
             "citypeers listening on http://{local} (data: {}, {} experts and {} cases indexed)",
             settings.data_dir.display(),
             readiness.indexed_experts,
@@ -227,7 +228,8 @@ fn serve(settings: &Settings, addr: &str, load_demo_data: bool) -> Result<(), St
         crate::http::serve(listener, app, Limits::default(), shutdown_signal())
             .await
             .map_err(|error| error.to_string())?;
-        println!("citypeers stopped cleanly");
+        // Whoever started us may have stopped reading: never panic on a closed pipe.
+        let _ = writeln!(std::io::stdout(), "citypeers stopped cleanly");
         Ok(())
     })
 }

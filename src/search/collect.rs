@@ -214,7 +214,7 @@ impl SegmentCollector for FacetedTopSegmentCollector {
     type Fruit = FacetedTop;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let row = *self.table.row(doc);
+        let row = self.table.row(doc);
         if self.filters.available.is_some_and(|wanted| row.available != wanted)
             || self.filters.status.is_some_and(|wanted| row.status != wanted)
         {

@@ -136,16 +136,32 @@ pub fn two_letter_code(code: &str) -> u64 {
     letter(bytes[0]) * 26 + letter(bytes[1])
 }
 
+/// Every two-letter code decoded once: the index stores codes, ranking and facets read many.
+fn decoded<T: Copy + Send + Sync + 'static>(
+    table: &'static std::sync::OnceLock<Vec<Option<T>>>,
+    first_letter: u8,
+    parse: fn(&str) -> Option<T>,
+) -> &'static [Option<T>] {
+    table.get_or_init(|| {
+        (0..26 * 26u8 as usize)
+            .map(|value| {
+                let code = [first_letter + (value / 26) as u8, first_letter + (value % 26) as u8];
+                std::str::from_utf8(&code).ok().and_then(parse)
+            })
+            .collect()
+    })
+}
+
 pub fn country_from_code(value: u64) -> Option<CountryCode> {
-    let first = char::from(b'A' + u8::try_from(value / 26).ok()?);
-    let second = char::from(b'A' + u8::try_from(value % 26).ok()?);
-    CountryCode::parse(&format!("{first}{second}")).ok()
+    static COUNTRIES: std::sync::OnceLock<Vec<Option<CountryCode>>> = std::sync::OnceLock::new();
+    let table = decoded(&COUNTRIES, b'A', |code| CountryCode::parse(code).ok());
+    table.get(usize::try_from(value).ok()?).copied().flatten()
 }
 
 pub fn language_from_code(value: u64) -> Option<LanguageCode> {
-    let first = char::from(b'a' + u8::try_from(value / 26).ok()?);
-    let second = char::from(b'a' + u8::try_from(value % 26).ok()?);
-    LanguageCode::parse(&format!("{first}{second}")).ok()
+    static LANGUAGES: std::sync::OnceLock<Vec<Option<LanguageCode>>> = std::sync::OnceLock::new();
+    let table = decoded(&LANGUAGES, b'a', |code| LanguageCode::parse(code).ok());
+    table.get(usize::try_from(value).ok()?).copied().flatten()
 }
 
 /// A stable key for "the same city": FNV-1a over the folded city name and the country.

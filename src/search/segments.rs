@@ -75,11 +75,12 @@ impl SegmentTable {
 
     /// The two-letter codes of the languages of a document.
     pub fn languages(&self, doc: DocId) -> &[u16] {
-        if let Some(extra) = self.extra_languages.get(&doc) {
-            return extra;
-        }
         let row = self.row(doc);
-        &row.languages[..usize::from(row.language_count).min(INLINE_LANGUAGES)]
+        let count = usize::from(row.language_count);
+        if count <= INLINE_LANGUAGES {
+            return &row.languages[..count];
+        }
+        self.extra_languages.get(&doc).map_or(&row.languages[..], Vec::as_slice)
     }
 
     fn build(segment: &SegmentReader, has_available: bool) -> Result<SegmentTable, SearchError> {
