@@ -210,6 +210,7 @@ fn main() {
 
     for size in support::sizes() {
         let data = support::dataset(size);
+        let spawned = Instant::now();
         let mut server = Command::new(env!("CARGO_BIN_EXE_citypeers"))
             .args(["serve", "--empty", "--addr", "127.0.0.1:0", "--data"])
             .arg(&data)
@@ -226,6 +227,8 @@ fn main() {
             .find(|word| word.starts_with("http://"))
             .expect("address")
             .to_string();
+        // From spawning the process to listening: opening the store and the existing index.
+        let cold_open_seconds = spawned.elapsed().as_secs_f64();
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -266,6 +269,7 @@ fn main() {
         println!(
             "  server resident memory: {memory_anon:.0} MiB anonymous + {memory_file:.0} MiB file-backed (page cache)"
         );
+        println!("  cold start to listening: {:.0} ms", cold_open_seconds * 1000.0);
         let result = json!({
             "experts": size,
             "seconds": seconds,
@@ -276,6 +280,7 @@ fn main() {
             "match_open": {"rate": match_rate, "overall": match_open.0, "by_kind": match_open.1},
             "server_rss_anon_mib": memory_anon,
             "server_rss_file_mib": memory_file,
+            "cold_open_seconds": cold_open_seconds,
         });
         let path = support::bench_root().join(format!("results-http-{size}.json"));
         std::fs::write(&path, serde_json::to_string_pretty(&result).unwrap_or_default()).expect("results");
