@@ -228,27 +228,7 @@ impl SearchEngine {
                 return self.add_changes(writers, store);
             }
             for record in written {
-                match record {
-                    Written::Expert(expert) => {
-                        let id = Term::from_field_text(self.experts.fields.common.id, expert.record.id.as_str());
-                        writers.experts.delete_term(id);
-                        let document = expert_document(&self.experts.fields, &self.vocabulary, &self.analyzers, expert);
-                        writers.experts.add_document(document)?;
-                    }
-                    Written::Case(case) => {
-                        let id = Term::from_field_text(self.cases.fields.common.id, case.record.id.as_str());
-                        writers.cases.delete_term(id);
-                        let document = case_document(&self.cases.fields, &self.vocabulary, &self.analyzers, case);
-                        writers.cases.add_document(document)?;
-                    }
-                    Written::Removed(kind, id) => {
-                        let (writer, field) = match kind {
-                            RecordKind::Expert => (&writers.experts, self.experts.fields.common.id),
-                            RecordKind::Case => (&writers.cases, self.cases.fields.common.id),
-                        };
-                        writer.delete_term(Term::from_field_text(field, id.as_str()));
-                    }
-                }
+                self.index_written(writers, record)?;
             }
             for change in changes {
                 if change.erased {
@@ -284,32 +264,34 @@ impl SearchEngine {
         kind: RecordKind,
         id: &RecordId,
     ) -> Result<(), SearchError> {
-        match kind {
-            RecordKind::Expert => {
-                writers
-                    .experts
-                    .delete_term(Term::from_field_text(self.experts.fields.common.id, id.as_str()));
-                if let Some(expert) = store.expert(id)? {
-                    writers.experts.add_document(expert_document(
-                        &self.experts.fields,
-                        &self.vocabulary,
-                        &self.analyzers,
-                        &expert,
-                    ))?;
-                }
+        let current = match kind {
+            RecordKind::Expert => store.expert(id)?.map(|expert| Written::Expert(Box::new(expert))),
+            RecordKind::Case => store.case(id)?.map(|case| Written::Case(Box::new(case))),
+        };
+        self.index_written(writers, &current.unwrap_or_else(|| Written::Removed(kind, id.clone())))
+    }
+
+    /// Replaces a record's document in the writer (delete by id, then add), or deletes it.
+    fn index_written(&self, writers: &mut Writers, record: &Written) -> Result<(), SearchError> {
+        match record {
+            Written::Expert(expert) => {
+                let id = Term::from_field_text(self.experts.fields.common.id, expert.record.id.as_str());
+                writers.experts.delete_term(id);
+                let document = expert_document(&self.experts.fields, &self.vocabulary, &self.analyzers, expert);
+                writers.experts.add_document(document)?;
             }
-            RecordKind::Case => {
-                writers
-                    .cases
-                    .delete_term(Term::from_field_text(self.cases.fields.common.id, id.as_str()));
-                if let Some(case) = store.case(id)? {
-                    writers.cases.add_document(case_document(
-                        &self.cases.fields,
-                        &self.vocabulary,
-                        &self.analyzers,
-                        &case,
-                    ))?;
-                }
+            Written::Case(case) => {
+                let id = Term::from_field_text(self.cases.fields.common.id, case.record.id.as_str());
+                writers.cases.delete_term(id);
+                let document = case_document(&self.cases.fields, &self.vocabulary, &self.analyzers, case);
+                writers.cases.add_document(document)?;
+            }
+            Written::Removed(kind, id) => {
+                let (writer, field) = match kind {
+                    RecordKind::Expert => (&writers.experts, self.experts.fields.common.id),
+                    RecordKind::Case => (&writers.cases, self.cases.fields.common.id),
+                };
+                writer.delete_term(Term::from_field_text(field, id.as_str()));
             }
         }
         Ok(())
