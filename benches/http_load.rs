@@ -1,7 +1,9 @@
 //! HTTP load on a real `citypeers serve` process: closed loop (N clients back to back) and
 //! open loop (a fixed arrival rate; latency counted from the scheduled send time, so queueing
 //! is not hidden), rotating the request set in `benches/requests/`, for search and match.
-//! Reports p50 / p99 / max and throughput, and the server's resident memory.
+//! Reports p50 / p99 / max and throughput, and the server's resident memory. The main runs
+//! compute every answer (response cache off); a last closed-loop run repeats the requests
+//! with the response cache on, as the portal's repeated page views would.
 //!
 //! Run: `cargo bench --bench http_load` (sizes from `CITYPEERS_BENCH_SIZES`; options
 //! `CITYPEERS_BENCH_SECONDS` (default 15), `CITYPEERS_BENCH_CLIENTS` (default 4),
@@ -194,6 +196,52 @@ fn print_row(label: &str, value: &Value) {
     );
 }
 
+/// A `citypeers serve` process on `data`, with the response cache at `cache_mib`
+/// (0 = off), its base URL, and the time from spawning it to its listening.
+struct Server {
+    process: std::process::Child,
+    base: String,
+    cold_open_seconds: f64,
+}
+
+impl Server {
+    fn start(data: &std::path::Path, cache_mib: u64) -> Server {
+        let spawned = Instant::now();
+        let mut process = Command::new(env!("CARGO_BIN_EXE_citypeers"))
+            .args(["serve", "--empty", "--addr", "127.0.0.1:0", "--response-cache-mb"])
+            .arg(cache_mib.to_string())
+            .arg("--data")
+            .arg(data)
+            .env("CITYPEERS_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start citypeers serve");
+        let mut first_line = String::new();
+        BufReader::new(process.stdout.take().expect("stdout"))
+            .read_line(&mut first_line)
+            .expect("address line");
+        let base = first_line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .expect("address")
+            .to_string();
+        // From spawning the process to listening: opening the store and the existing index.
+        let cold_open_seconds = spawned.elapsed().as_secs_f64();
+        Server {
+            process,
+            base,
+            cold_open_seconds,
+        }
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.process.id().to_string()])
+            .status();
+        let _ = self.process.wait();
+    }
+}
+
 fn main() {
     let seconds = setting("CITYPEERS_BENCH_SECONDS", 15);
     let clients = setting("CITYPEERS_BENCH_CLIENTS", 4) as usize;
@@ -207,34 +255,18 @@ fn main() {
         .into_iter()
         .map(|(kind, body)| (kind, Request::Match { body }))
         .collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
 
     for size in support::sizes() {
         let data = support::dataset(size);
-        let spawned = Instant::now();
-        let mut server = Command::new(env!("CARGO_BIN_EXE_citypeers"))
-            .args(["serve", "--empty", "--addr", "127.0.0.1:0", "--data"])
-            .arg(&data)
-            .env("CITYPEERS_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start citypeers serve");
-        let mut first_line = String::new();
-        BufReader::new(server.stdout.take().expect("stdout"))
-            .read_line(&mut first_line)
-            .expect("address line");
-        let base = first_line
-            .split_whitespace()
-            .find(|word| word.starts_with("http://"))
-            .expect("address")
-            .to_string();
-        // From spawning the process to listening: opening the store and the existing index.
-        let cold_open_seconds = spawned.elapsed().as_secs_f64();
-
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        // Every request computed: the response cache is off for the main figures.
+        let server = Server::start(&data, 0);
+        let cold_open_seconds = server.cold_open_seconds;
+        let base = server.base.clone();
         let results = runtime.block_on(async {
             // Warm-up: every request once (page cache, per-segment tables).
             let client = reqwest::Client::new();
@@ -247,9 +279,24 @@ fn main() {
             let match_open = open_loop(&base, &matches, match_rate, seconds).await;
             (search_closed, match_closed, search_open, match_open)
         });
-        let (memory_anon, memory_file) = support::resident_memory_mib(server.id());
-        let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
-        let _ = server.wait();
+        let (memory_anon, memory_file) = support::resident_memory_mib(server.process.id());
+        server.stop();
+
+        // The portal's repeated page views: the same requests again, answered from the
+        // response cache (every request of the set was seen once during the warm-up).
+        let server = Server::start(&data, 64);
+        let base = server.base.clone();
+        let (search_cached, match_cached) = runtime.block_on(async {
+            let client = reqwest::Client::new();
+            for (_, request) in searches.iter().chain(&matches) {
+                send(&client, &base, request).await;
+            }
+            let search_cached = closed_loop(&base, &searches, clients, seconds).await;
+            let match_cached = closed_loop(&base, &matches, clients, seconds).await;
+            (search_cached, match_cached)
+        });
+        let (cached_memory_anon, _) = support::resident_memory_mib(server.process.id());
+        server.stop();
 
         let (search_closed, match_closed, search_open, match_open) = results;
         println!(
@@ -266,8 +313,11 @@ fn main() {
         }
         print_row(&format!("search, open loop at {search_rate}/s"), &search_open.0);
         print_row(&format!("match, open loop at {match_rate}/s"), &match_open.0);
+        print_row("search repeated, response cache, closed loop", &search_cached.0);
+        print_row("match repeated, response cache, closed loop", &match_cached.0);
         println!(
-            "  server resident memory: {memory_anon:.0} MiB anonymous + {memory_file:.0} MiB file-backed (page cache)"
+            "  server resident memory: {memory_anon:.0} MiB anonymous + {memory_file:.0} MiB file-backed (page cache); \
+             {cached_memory_anon:.0} MiB anonymous with the response cache filled"
         );
         println!("  cold start to listening: {:.0} ms", cold_open_seconds * 1000.0);
         let result = json!({
@@ -278,8 +328,11 @@ fn main() {
             "match_closed": {"overall": match_closed.0, "by_kind": match_closed.1},
             "search_open": {"rate": search_rate, "overall": search_open.0, "by_kind": search_open.1},
             "match_open": {"rate": match_rate, "overall": match_open.0, "by_kind": match_open.1},
+            "search_repeated_cached": {"overall": search_cached.0, "by_kind": search_cached.1},
+            "match_repeated_cached": {"overall": match_cached.0, "by_kind": match_cached.1},
             "server_rss_anon_mib": memory_anon,
             "server_rss_file_mib": memory_file,
+            "server_rss_anon_mib_with_cache": cached_memory_anon,
             "cold_open_seconds": cold_open_seconds,
         });
         let path = support::bench_root().join(format!("results-http-{size}.json"));

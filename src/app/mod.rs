@@ -154,6 +154,14 @@ impl App {
         Ok(())
     }
 
+    /// What every answer depends on, cheaply: the store's and the index's sequence numbers.
+    pub fn freshness(&self) -> Freshness {
+        Freshness {
+            store_seq: self.inner.store.last_seq(),
+            index_seq: self.inner.engine.covered_seq(),
+        }
+    }
+
     /// Ready when the store and the index are open and the index covers every change.
     pub fn readiness(&self) -> Readiness {
         let (experts, cases) = self.inner.engine.document_counts();
@@ -179,6 +187,13 @@ impl App {
         self.inner.engine.shutdown()?;
         Ok(())
     }
+}
+
+/// The data state an answer is computed from: equal values, equal answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Freshness {
+    pub store_seq: u64,
+    pub index_seq: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,6 +24,7 @@ struct ConfigFile {
     data: Option<PathBuf>,
     addr: Option<String>,
     vocabulary: Option<PathBuf>,
+    response_cache_mb: Option<u64>,
 }
 
 fn load_config(path: Option<&Path>) -> Result<ConfigFile, String> {
@@ -101,11 +102,20 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn execute(command: Command, config: &ConfigFile) -> Result<(), String> {
     match command {
-        Command::Serve { data, addr, empty } => {
+        Command::Serve {
+            data,
+            addr,
+            empty,
+            response_cache_mb,
+        } => {
             let addr = addr
                 .or_else(|| config.addr.clone())
                 .unwrap_or_else(|| DEFAULT_ADDR.to_string());
-            serve(&settings(&data, config), &addr, !empty)
+            let response_cache_mb = response_cache_mb
+                .or(config.response_cache_mb)
+                .unwrap_or(crate::http::DEFAULT_RESPONSE_CACHE_MIB);
+            let limits = Limits::default().with_response_cache_mib(response_cache_mb);
+            serve(&settings(&data, config), &addr, !empty, limits)
         }
         Command::Import {
             file,
@@ -199,7 +209,7 @@ fn execute(command: Command, config: &ConfigFile) -> Result<(), String> {
     }
 }
 
-fn serve(settings: &Settings, addr: &str, load_demo_data: bool) -> Result<(), String> {
+fn serve(settings: &Settings, addr: &str, load_demo_data: bool, limits: Limits) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -225,7 +235,7 @@ fn serve(settings: &Settings, addr: &str, load_demo_data: bool) -> Result<(), St
             readiness.indexed_cases
         );
         let _ = std::io::stdout().flush();
-        crate::http::serve(listener, app, Limits::default(), shutdown_signal())
+        crate::http::serve(listener, app, limits, shutdown_signal())
             .await
             .map_err(|error| error.to_string())?;
         // Whoever started us may have stopped reading: never panic on a closed pipe.

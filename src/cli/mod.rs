@@ -72,6 +72,9 @@ pub enum Command {
         /// Do not load the built-in demo data into an empty data directory.
         #[arg(long)]
         empty: bool,
+        /// Memory for cached answers to repeated public requests, in MiB; 0 turns the cache off [default: 64]
+        #[arg(long, env = "CITYPEERS_RESPONSE_CACHE_MB")]
+        response_cache_mb: Option<u64>,
     },
     /// Import experts or cases from a JSON array (.json), JSON Lines (.jsonl) or CSV (.csv) file.
     Import {

@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod ops;
 mod public;
+mod response_cache;
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -28,16 +30,22 @@ use tower_http::cors::{Any, CorsLayer};
 pub use self::Limits as RateLimits;
 pub use error::ApiError;
 
-use crate::app::{App, AppError};
+use crate::app::{App, AppError, Freshness};
+use response_cache::{CacheKey, CachedAnswer, ResponseCache};
 
 type KeyedLimiter =
     RateLimiter<IpAddr, governor::state::keyed::HashMapStateStore<IpAddr>, governor::clock::DefaultClock>;
 
-/// Limits on abuse: failed admin logins and public contact requests, per client address.
+/// Limits on abuse (failed admin logins and public contact requests, per client address)
+/// and on memory (the response cache).
 pub struct Limits {
     failed_logins: KeyedLimiter,
     contact_requests: KeyedLimiter,
+    response_cache_bytes: u64,
 }
+
+/// The response cache's size unless configured: a few thousand typical answers.
+pub const DEFAULT_RESPONSE_CACHE_MIB: u64 = 64;
 
 impl Limits {
     pub fn new(failed_logins_per_minute: u32, contact_requests_per_minute: u32) -> Limits {
@@ -45,7 +53,14 @@ impl Limits {
         Limits {
             failed_logins: RateLimiter::hashmap(per_minute(failed_logins_per_minute)),
             contact_requests: RateLimiter::hashmap(per_minute(contact_requests_per_minute)),
+            response_cache_bytes: DEFAULT_RESPONSE_CACHE_MIB << 20,
         }
+    }
+
+    /// Caps the response cache at `mebibytes` (0 turns it off).
+    pub fn with_response_cache_mib(mut self, mebibytes: u64) -> Limits {
+        self.response_cache_bytes = mebibytes.saturating_mul(1 << 20);
+        self
     }
 }
 
@@ -59,6 +74,7 @@ impl Default for Limits {
 pub struct HttpState {
     pub app: App,
     pub limits: Arc<Limits>,
+    responses: Arc<ResponseCache>,
 }
 
 /// Runs a blocking service call on the blocking pool.
@@ -183,6 +199,7 @@ pub fn router(app: App, limits: Limits) -> Router {
     ops::install_metrics_recorder();
     let state = HttpState {
         app,
+        responses: Arc::new(ResponseCache::new(limits.response_cache_bytes)),
         limits: Arc::new(limits),
     };
     let cors = CorsLayer::new()
@@ -266,35 +283,52 @@ async fn record_metrics(request: Request, next: Next) -> Response {
 }
 
 /// Public reads carry an ETag that changes whenever the index does, and answer a matching
-/// `If-None-Match` with 304 without searching again.
+/// `If-None-Match` with 304 without searching again. Their answers (and those of
+/// `POST /v1/match`) are kept in the response cache for as long as the data is unchanged;
+/// every successful write empties it.
 async fn public_caching(State(state): State<HttpState>, request: Request, next: Next) -> Response {
-    let cacheable = request.method() == Method::GET
-        && request.uri().path().starts_with("/v1/")
-        && !request.uri().path().starts_with("/v1/admin");
-    if !cacheable {
-        return next.run(request).await;
-    }
-    let generation = state.app.readiness().index_seq;
-    let mut hasher = std::hash::DefaultHasher::new();
-    std::hash::Hash::hash(&request.uri().to_string(), &mut hasher);
-    let etag = format!("W/\"{generation}-{:x}\"", std::hash::Hasher::finish(&hasher));
-    let if_none_match = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_string);
-    if if_none_match
-        .as_deref()
-        .is_some_and(|candidates| candidates.split(',').any(|candidate| candidate.trim() == etag))
-    {
-        let mut response = StatusCode::NOT_MODIFIED.into_response();
-        if let Ok(value) = HeaderValue::from_str(&etag) {
-            response.headers_mut().insert(header::ETAG, value);
+    let path = request.uri().path();
+    let is_public_read = !path.starts_with("/v1/admin")
+        && ((request.method() == Method::GET && path.starts_with("/v1/"))
+            || (request.method() == Method::POST && path == "/v1/match"));
+    if !is_public_read {
+        let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        let response = next.run(request).await;
+        if writes && response.status().is_success() {
+            state.responses.clear();
         }
         return response;
     }
-    let mut response = next.run(request).await;
-    if response.status().is_success() {
+    let freshness = state.app.freshness();
+    let etag = (request.method() == Method::GET).then(|| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&request.uri().to_string(), &mut hasher);
+        format!("W/\"{}-{:x}\"", freshness.index_seq, std::hash::Hasher::finish(&hasher))
+    });
+    if let Some(etag) = &etag {
+        let if_none_match = request
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|value| value.to_str().ok());
+        if if_none_match.is_some_and(|candidates| candidates.split(',').any(|candidate| candidate.trim() == etag)) {
+            let mut response = StatusCode::NOT_MODIFIED.into_response();
+            if let Ok(value) = HeaderValue::from_str(etag) {
+                response.headers_mut().insert(header::ETAG, value);
+            }
+            return response;
+        }
+    }
+    let mut response = if state.responses.is_enabled() {
+        match cached_or_computed(&state, freshness, request, next).await {
+            Ok(response) => response,
+            Err(error) => return error.into_response(),
+        }
+    } else {
+        next.run(request).await
+    };
+    if let Some(etag) = etag
+        && response.status().is_success()
+    {
         let headers = response.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&etag) {
             headers.insert(header::ETAG, value);
@@ -306,4 +340,60 @@ async fn public_caching(State(state): State<HttpState>, request: Request, next: 
         );
     }
     response
+}
+
+const CACHE_STATUS: HeaderName = HeaderName::from_static("x-citypeers-cache");
+
+/// The cached answer to this request in this data state, or the handler's answer (kept when
+/// it is a success small enough to cache).
+async fn cached_or_computed(
+    state: &HttpState,
+    freshness: Freshness,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    // Same limit and error as the handlers' own body reading.
+    let body = if parts.method == Method::POST {
+        extract::read_body(body, extract::MAX_JSON_BODY_BYTES).await?
+    } else {
+        Bytes::new()
+    };
+    let key = CacheKey {
+        store_seq: freshness.store_seq,
+        index_seq: freshness.index_seq,
+        method: parts.method.clone(),
+        target: parts.uri.to_string(),
+        body: body.clone(),
+    };
+    if let Some(answer) = state.responses.get(&key) {
+        metrics::counter!("citypeers_response_cache_total", "result" => "hit").increment(1);
+        let mut response = (answer.status, answer.headers, answer.body).into_response();
+        response
+            .headers_mut()
+            .insert(CACHE_STATUS, HeaderValue::from_static("hit"));
+        return Ok(response);
+    }
+    metrics::counter!("citypeers_response_cache_total", "result" => "miss").increment(1);
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    if response.status() != StatusCode::OK {
+        return Ok(response);
+    }
+    let (mut parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|error| ApiError::from(AppError::Internal(format!("could not read an answer: {error}"))))?;
+    state.responses.insert(
+        key,
+        CachedAnswer {
+            status: parts.status,
+            headers: parts.headers.clone(),
+            body: body.clone(),
+        },
+    );
+    let (answers, bytes) = state.responses.usage();
+    metrics::gauge!("citypeers_response_cache_answers").set(answers as f64);
+    metrics::gauge!("citypeers_response_cache_bytes").set(bytes as f64);
+    parts.headers.insert(CACHE_STATUS, HeaderValue::from_static("miss"));
+    Ok(Response::from_parts(parts, Body::from(body)))
 }

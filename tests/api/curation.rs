@@ -801,3 +801,72 @@ fn readiness_stays_ready_after_writes_that_change_no_record() {
         "a contact request does not make the index look behind"
     );
 }
+
+fn cache_status(response: &reqwest::blocking::Response) -> Option<String> {
+    response
+        .headers()
+        .get("x-citypeers-cache")
+        .map(|value| value.to_str().unwrap().to_string())
+}
+
+#[test]
+fn repeated_public_answers_come_from_the_cache_until_the_data_changes() {
+    let server = fresh();
+    server.admin_post("/v1/admin/experts", &expert_body("olu-ade", "Olu Ade", "Lagos", "NG"));
+    let search = "/v1/experts?q=cycling";
+    let first = server.get(search);
+    assert_eq!(cache_status(&first).as_deref(), Some("miss"));
+    let first_etag = etag(&first);
+    let first_body = first.text().unwrap();
+    let second = server.get(search);
+    assert_eq!(cache_status(&second).as_deref(), Some("hit"));
+    assert_eq!(etag(&second), first_etag);
+    assert_eq!(second.text().unwrap(), first_body);
+
+    let challenge = json!({"challenge": "safe cycling lanes for school children", "languages": ["en"]});
+    let computed = server.post_json("/v1/match", &challenge);
+    assert_eq!(cache_status(&computed).as_deref(), Some("miss"));
+    let computed: Value = computed.json().unwrap();
+    let repeated = server.post_json("/v1/match", &challenge);
+    assert_eq!(cache_status(&repeated).as_deref(), Some("hit"));
+    assert_eq!(repeated.json::<Value>().unwrap(), computed);
+    assert_eq!(computed["matches"][0]["expert"]["id"], "olu-ade");
+    let other = server.post_json("/v1/match", &json!({"challenge": "cycling", "languages": ["en"]}));
+    assert_eq!(cache_status(&other).as_deref(), Some("miss"));
+
+    // Errors are computed every time.
+    for _ in 0..2 {
+        let refused = server.get("/v1/experts?limit=1000");
+        assert_eq!(cache_status(&refused), None);
+        assert_error(refused, 400, "bad_request");
+    }
+
+    // A write changes the answers at once.
+    let patched = server
+        .admin(server.client.patch(server.url("/v1/admin/experts/olu-ade")))
+        .header("if-match", "\"1\"")
+        .json(&json!({"expertise": "Landfill gas capture and composting."}))
+        .send()
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let after = server.get(search);
+    assert_eq!(cache_status(&after).as_deref(), Some("miss"));
+    assert_ne!(etag(&after), first_etag);
+    assert_eq!(after.json::<Value>().unwrap()["total"], 0);
+    let after_match = server.post_json("/v1/match", &challenge);
+    assert_eq!(cache_status(&after_match).as_deref(), Some("miss"));
+}
+
+#[test]
+fn the_response_cache_can_be_turned_off() {
+    let server = TestServer::start(ServerOptions {
+        limits: citypeers::http::Limits::new(100, 100).with_response_cache_mib(0),
+        ..ServerOptions::default()
+    });
+    server.admin_post("/v1/admin/experts", &expert_body("olu-ade", "Olu Ade", "Lagos", "NG"));
+    for _ in 0..2 {
+        let answer = server.get("/v1/experts?q=cycling");
+        assert_eq!(cache_status(&answer), None);
+        assert_eq!(answer.json::<Value>().unwrap()["total"], 1);
+    }
+}

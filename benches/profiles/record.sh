@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Records a CPU profile of one benchmark and renders it as a flame graph (SVG) plus a
+# folded-stack text file that can be grepped and diffed.
+#
+#   benches/profiles/record.sh search_plain_text 100000
+#   benches/profiles/record.sh match_long_multilingual_challenge 100000
+#   benches/profiles/record.sh import 10000
+#
+# Needs `perf` (Debian: linux-perf) and inferno (`cargo install inferno`). The benchmark
+# datasets are built by the benches on first use (target/bench-data/).
+set -euo pipefail
+
+name="${1:?which benchmark: a function of benches/engine.rs, or import}"
+size="${2:-100000}"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+out="$here/$name-$size"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+command -v perf >/dev/null || { echo "perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
+command -v inferno-flamegraph >/dev/null || { echo "inferno is not installed (cargo install inferno)" >&2; exit 1; }
+
+cd "$root"
+export CITYPEERS_BENCH_SIZES="$size"
+if [ "$name" = import ]; then
+    # The whole `citypeers import` of the generated experts into an empty data directory.
+    cargo build --release --quiet
+    generated="target/bench-data/generated-$size"
+    if [ ! -f "$generated/complete" ]; then
+        mkdir -p "$generated"
+        target/release/citypeers generate --experts "$size" --cases $((size * 3 / 10)) --seed 7 \
+            --output "$generated" >/dev/null
+        touch "$generated/complete"
+    fi
+    perf record -F 499 --call-graph dwarf,16384 -o "$work/perf.data" -- \
+        target/release/citypeers import --data "$work/data" --kind experts "$generated/experts.jsonl" >/dev/null
+else
+    # Build the dataset outside the recording, then profile only the benchmark's samples.
+    cargo bench --bench engine -- "$name" >/dev/null
+    binary="$(cargo bench --bench engine --no-run --message-format=json 2>/dev/null \
+        | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)"
+    perf record -F 499 --call-graph dwarf,16384 -o "$work/perf.data" -- "$binary" --bench "$name" >/dev/null
+fi
+
+perf script -i "$work/perf.data" 2>/dev/null | inferno-collapse-perf > "$out.folded"
+inferno-flamegraph --title "citypeers: $name at $size experts" < "$out.folded" > "$out.svg"
+echo "wrote $out.svg and $out.folded"
