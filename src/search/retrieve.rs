@@ -456,7 +456,7 @@ impl SearchEngine {
         for ((score, _), (address, feature)) in hits.iter().zip(features) {
             let experts = tables
                 .get(address.segment_ord as usize)
-                .map(|table| table.linked(address.doc_id).iter().map(|id| id.to_string()).collect())
+                .map(|table| table.linked(address.doc_id).map(str::to_string).collect())
                 .unwrap_or_default();
             let mut topics = feature.tagged_topics.clone();
             topics.extend(feature.inferred_strong.iter().copied());

@@ -36,17 +36,17 @@ pub struct DocRow {
 }
 
 pub struct SegmentTable {
-    ids: Vec<Box<str>>,
+    ids: StrColumn,
     rows: Vec<DocRow>,
     /// For cases: the ids of the experts each case names.
-    linked: Vec<Vec<Box<str>>>,
+    linked: LinkColumn,
     /// Languages of documents with more than `INLINE_LANGUAGES`.
     extra_languages: HashMap<DocId, Vec<u16>>,
 }
 
 impl SegmentTable {
     pub fn id(&self, doc: DocId) -> &str {
-        self.ids.get(doc as usize).map_or("", |id| id)
+        self.ids.get(doc as usize)
     }
 
     pub fn row(&self, doc: DocId) -> &DocRow {
@@ -68,9 +68,9 @@ impl SegmentTable {
         self.rows.get(doc as usize).unwrap_or(&EMPTY)
     }
 
-    /// The expert ids a case names (empty for experts).
-    pub fn linked(&self, doc: DocId) -> &[Box<str>] {
-        self.linked.get(doc as usize).map_or(&[], Vec::as_slice)
+    /// The expert ids a case names (none for experts).
+    pub fn linked(&self, doc: DocId) -> impl Iterator<Item = &str> {
+        self.linked.values(doc as usize)
     }
 
     /// The two-letter codes of the languages of a document.
@@ -86,14 +86,11 @@ impl SegmentTable {
     fn build(segment: &SegmentReader, has_available: bool) -> Result<SegmentTable, SearchError> {
         let fast_fields = segment.fast_fields();
         let max_doc = segment.max_doc();
-        let ids: Vec<Box<str>> = string_column(segment, "id")?
-            .into_iter()
-            .map(|values| values.into_iter().next().unwrap_or_default())
-            .collect();
+        let ids = LinkColumn::read(segment, "id")?.first_values(max_doc);
         let linked = if has_available {
-            Vec::new()
+            LinkColumn::default()
         } else {
-            string_column(segment, "experts")?
+            LinkColumn::read(segment, "experts")?
         };
         let topics = fast_fields.u64("topics")?;
         let area_tags = fast_fields.u64("area_tags")?;
@@ -161,26 +158,91 @@ impl SegmentTable {
     }
 }
 
-/// Every document's values of a string fast field, decoding the dictionary once.
-fn string_column(segment: &SegmentReader, field: &str) -> Result<Vec<Vec<Box<str>>>, SearchError> {
-    let max_doc = segment.max_doc();
-    let mut values: Vec<Vec<Box<str>>> = vec![Vec::new(); max_doc as usize];
-    let Some(column) = segment.fast_fields().str(field)? else {
-        return Ok(values);
-    };
-    let mut terms: Vec<Box<str>> = Vec::with_capacity(column.num_terms());
-    let mut stream = column.dictionary().stream()?;
-    while stream.advance() {
-        terms.push(Box::from(std::str::from_utf8(stream.key()).unwrap_or_default()));
+/// Many short strings in one buffer, addressed by position: a few bytes per value instead
+/// of a heap allocation each (a million ids cost their length plus 4 bytes).
+#[derive(Default)]
+struct StrColumn {
+    bytes: String,
+    ends: Vec<u32>,
+}
+
+impl StrColumn {
+    fn push(&mut self, value: &str) {
+        self.bytes.push_str(value);
+        self.ends.push(u32::try_from(self.bytes.len()).unwrap_or(u32::MAX));
     }
-    for doc in 0..max_doc {
-        for ord in column.term_ords(doc) {
-            if let Some(term) = terms.get(ord as usize) {
-                values[doc as usize].push(term.clone());
-            }
+
+    fn get(&self, position: usize) -> &str {
+        let Some(&end) = self.ends.get(position) else {
+            return "";
+        };
+        let start = if position == 0 { 0 } else { self.ends[position - 1] };
+        self.bytes.get(start as usize..end as usize).unwrap_or_default()
+    }
+
+    fn shrink(mut self) -> StrColumn {
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        self
+    }
+}
+
+/// Every document's values of a string fast field: the field's dictionary once, and per
+/// document the ordinals of its values.
+#[derive(Default)]
+struct LinkColumn {
+    terms: StrColumn,
+    ordinals: Vec<u32>,
+    /// Where each document's ordinals end in `ordinals`.
+    doc_ends: Vec<u32>,
+}
+
+impl LinkColumn {
+    fn read(segment: &SegmentReader, field: &str) -> Result<LinkColumn, SearchError> {
+        let Some(column) = segment.fast_fields().str(field)? else {
+            return Ok(LinkColumn::default());
+        };
+        let mut terms = StrColumn::default();
+        let mut stream = column.dictionary().stream()?;
+        while stream.advance() {
+            terms.push(std::str::from_utf8(stream.key()).unwrap_or_default());
         }
+        let max_doc = segment.max_doc();
+        let mut ordinals = Vec::with_capacity(max_doc as usize);
+        let mut doc_ends = Vec::with_capacity(max_doc as usize);
+        for doc in 0..max_doc {
+            ordinals.extend(column.term_ords(doc).filter_map(|ord| u32::try_from(ord).ok()));
+            doc_ends.push(u32::try_from(ordinals.len()).unwrap_or(u32::MAX));
+        }
+        ordinals.shrink_to_fit();
+        Ok(LinkColumn {
+            terms: terms.shrink(),
+            ordinals,
+            doc_ends,
+        })
     }
-    Ok(values)
+
+    fn values(&self, doc: usize) -> impl Iterator<Item = &str> {
+        let end = self.doc_ends.get(doc).copied().unwrap_or(0) as usize;
+        let start = match doc {
+            0 => 0,
+            _ => self.doc_ends.get(doc - 1).copied().unwrap_or(0) as usize,
+        };
+        self.ordinals
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|ord| self.terms.get(*ord as usize))
+    }
+
+    /// One value per document (its first), laid out by document.
+    fn first_values(&self, max_doc: DocId) -> StrColumn {
+        let mut column = StrColumn::default();
+        for doc in 0..max_doc as usize {
+            column.push(self.values(doc).next().unwrap_or_default());
+        }
+        column.shrink()
+    }
 }
 
 /// The tables of the live segments of one index.
@@ -228,5 +290,23 @@ impl SegmentTables {
             tables.retain(|id, _| live.contains(id));
         }
         Ok(ordered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_string_column_returns_each_value_by_position_and_nothing_past_the_end() {
+        let mut column = StrColumn::default();
+        for value in ["ana-silva", "", "kofi-mensah"] {
+            column.push(value);
+        }
+        let column = column.shrink();
+        assert_eq!(column.get(0), "ana-silva");
+        assert_eq!(column.get(1), "");
+        assert_eq!(column.get(2), "kofi-mensah");
+        assert_eq!(column.get(3), "");
     }
 }
