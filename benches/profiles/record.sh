@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Records a CPU profile of one benchmark and renders it as a flame graph (SVG) plus a
-# folded-stack text file that can be grepped and diffed.
+# Records a CPU profile of one benchmark and renders it as a flame graph (SVG) plus a text
+# report of the functions by inclusive share of the samples.
 #
 #   benches/profiles/record.sh search_plain_text 100000
 #   benches/profiles/record.sh match_long_multilingual_challenge 100000
@@ -40,9 +40,14 @@ else
     cargo bench --bench engine -- "$name" >/dev/null
     binary="$(cargo bench --bench engine --no-run --message-format=json 2>/dev/null \
         | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)"
-    perf record -F 499 --call-graph dwarf,16384 -o "$work/perf.data" -- "$binary" --bench "$name" >/dev/null
+    # Enough samples for a stable picture: 1,500 requests of the kind, rotating.
+    perf record -F 499 --call-graph dwarf,16384 -o "$work/perf.data" -- \
+        "$binary" --bench --sample-count 1500 "$name" >/dev/null
 fi
 
-perf script -i "$work/perf.data" 2>/dev/null | inferno-collapse-perf > "$out.folded"
-inferno-flamegraph --title "citypeers: $name at $size experts" < "$out.folded" > "$out.svg"
-echo "wrote $out.svg and $out.folded"
+perf script -i "$work/perf.data" 2>/dev/null | inferno-collapse-perf > "$work/folded"
+inferno-flamegraph --minwidth 0.3 --title "citypeers: $name at $size experts" < "$work/folded" > "$out.svg"
+# The same profile as text: functions by inclusive share of the samples (3% and up).
+perf report -i "$work/perf.data" --children --stdio --no-call-graph --percent-limit 3 \
+    --sort symbol 2>/dev/null | grep -v '^$' | sed -E 's/ {2,}/  /g' | cut -c1-180 > "$out.txt"
+echo "wrote $out.svg and $out.txt"
