@@ -218,7 +218,7 @@ pub fn router(app: App, limits: Limits) -> Router {
             header::IF_MATCH,
             header::IF_NONE_MATCH,
         ])
-        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER, CACHE_STATUS])
         .max_age(std::time::Duration::from_secs(3600));
     routes()
         .router
