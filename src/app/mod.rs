@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod listing;
 mod match_request;
+mod merge;
 mod records;
 mod suggest;
 

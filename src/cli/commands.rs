@@ -1,17 +1,16 @@
 //! What each command does.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use serde::Deserialize;
 
-use super::remote::Remote;
-use super::{Cli, Command, DataArgs, FilterArgs, RemoteArgs, TokenAction};
-use crate::app::{Actor, App, AppConfig, ListingParams, MatchInput};
-use crate::curation::import::{ImportFormat, ImportReport};
-use crate::domain::RecordKind;
+use super::queries::{match_command, search};
+use super::transfer::{export, import};
+use super::{Cli, Command, DataArgs, TokenAction};
+use crate::app::{App, AppConfig, MatchInput};
 use crate::http::Limits;
 
 const DEFAULT_DATA_DIR: &str = "./data";
@@ -35,7 +34,7 @@ fn load_config(path: Option<&Path>) -> Result<ConfigFile, String> {
     toml::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))
 }
 
-struct Settings {
+pub(super) struct Settings {
     data_dir: PathBuf,
     vocabulary_dir: Option<PathBuf>,
 }
@@ -51,7 +50,7 @@ fn settings(data: &DataArgs, config: &ConfigFile) -> Settings {
     }
 }
 
-fn open_app(settings: &Settings, load_demo_data: bool) -> Result<App, String> {
+pub(super) fn open_app(settings: &Settings, load_demo_data: bool) -> Result<App, String> {
     let admin_token = std::env::var("CITYPEERS_ADMIN_TOKEN")
         .ok()
         .filter(|token| !token.is_empty());
@@ -264,311 +263,6 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
-}
-
-fn parse_kind(raw: &str) -> Result<RecordKind, String> {
-    RecordKind::parse_plural(raw)
-}
-
-/// The kind of records in a file: from its name, else from its first record.
-fn guess_kind(path: &Path) -> Result<RecordKind, String> {
-    let name = path
-        .file_name()
-        .and_then(|name| name.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if name.contains("case") {
-        return Ok(RecordKind::Case);
-    }
-    if name.contains("expert") {
-        return Ok(RecordKind::Expert);
-    }
-    let mut start = vec![0u8; 64 * 1024];
-    let read = std::fs::File::open(path)
-        .and_then(|mut file| file.read(&mut start))
-        .map_err(|error| error.to_string())?;
-    let head = String::from_utf8_lossy(&start[..read]);
-    if head.contains("\"title\"")
-        || head
-            .lines()
-            .next()
-            .is_some_and(|header| header.split(',').any(|column| column.trim() == "title"))
-    {
-        Ok(RecordKind::Case)
-    } else {
-        Ok(RecordKind::Expert)
-    }
-}
-
-/// Counts bytes read, for progress.
-struct CountingReader<R> {
-    inner: R,
-    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
-        let count = self.inner.read(buffer)?;
-        self.read.fetch_add(count as u64, std::sync::atomic::Ordering::Relaxed);
-        Ok(count)
-    }
-}
-
-fn print_report(report: &ImportReport, seconds: f64) {
-    println!(
-        "imported: {} created, {} updated, {} unchanged, {} rejected in {seconds:.1} s ({:.0} records/s)",
-        report.created,
-        report.updated,
-        report.unchanged,
-        report.rejected.len(),
-        report.processed() as f64 / seconds.max(0.001)
-    );
-    for rejected in report.rejected.iter().take(50) {
-        let problems: Vec<String> = rejected
-            .errors
-            .iter()
-            .map(|error| format!("{}: {}", error.field, error.message))
-            .collect();
-        println!(
-            "  line {} ({}): {}",
-            rejected.line,
-            rejected.id.as_deref().unwrap_or("no id"),
-            problems.join("; ")
-        );
-    }
-    if report.rejected.len() > 50 {
-        println!("  … and {} more rejected records", report.rejected.len() - 50);
-    }
-}
-
-fn import(
-    file: &Path,
-    kind: Option<&str>,
-    format: Option<&str>,
-    settings: &Settings,
-    remote: &RemoteArgs,
-) -> Result<(), String> {
-    let kind = match kind {
-        Some(raw) => parse_kind(raw)?,
-        None => guess_kind(file)?,
-    };
-    let format = match format {
-        Some("json") => ImportFormat::JsonArray,
-        Some("jsonl" | "ndjson") => ImportFormat::JsonLines,
-        Some("csv") => ImportFormat::Csv,
-        Some(other) => return Err(format!("unknown format '{other}': use json, jsonl or csv")),
-        None => ImportFormat::from_path(file)
-            .ok_or("cannot tell the format from the file name; pass --format json|jsonl|csv")?,
-    };
-    if let Some(url) = &remote.url {
-        return Remote::new(url, remote.token.clone())?.import(file, kind, format);
-    }
-    let started = Instant::now();
-    let app = open_app(settings, false)?;
-    let size = std::fs::metadata(file)
-        .map_err(|error| format!("{}: {error}", file.display()))?
-        .len();
-    let handle = std::fs::File::open(file).map_err(|error| format!("{}: {error}", file.display()))?;
-    let bytes_read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let reader = CountingReader {
-        inner: handle,
-        read: bytes_read.clone(),
-    };
-    let on_terminal = std::io::stderr().is_terminal();
-    let bar = if on_terminal {
-        let bar = indicatif::ProgressBar::new(size);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} (ETA {eta})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        Some(bar)
-    } else {
-        None
-    };
-    let actor = Actor::named("cli-import");
-    let report = app
-        .import(kind, reader, format, &actor, &mut |report| {
-            let rate = report.processed() as f64 / started.elapsed().as_secs_f64().max(0.001);
-            match &bar {
-                Some(bar) => {
-                    bar.set_position(bytes_read.load(std::sync::atomic::Ordering::Relaxed));
-                    bar.set_message(format!("{} acknowledged, {rate:.0} records/s", report.acknowledged()));
-                }
-                None => {
-                    // A line per flushed chunk: every record counted here is on disk.
-                    println!(
-                        "acknowledged {} records ({} rejected, {rate:.0} records/s)",
-                        report.acknowledged(),
-                        report.rejected.len()
-                    );
-                    let _ = std::io::stdout().flush();
-                }
-            }
-        })
-        .map_err(|error| error.to_string())?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    app.shutdown().map_err(|error| error.to_string())?;
-    print_report(&report, started.elapsed().as_secs_f64());
-    Ok(())
-}
-
-fn export(kind: &str, output: Option<&Path>, settings: &Settings, remote: &RemoteArgs) -> Result<(), String> {
-    let kind = parse_kind(kind)?;
-    let mut sink: Box<dyn Write> = match output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).map_err(|error| format!("{}: {error}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    if let Some(url) = &remote.url {
-        Remote::new(url, remote.token.clone())?.export(kind, &mut sink)?;
-    } else {
-        let app = open_app(settings, false)?;
-        let mut failure = None;
-        let written = app
-            .export(kind, &mut |line| match sink.write_all(&line) {
-                Ok(()) => true,
-                Err(error) => {
-                    failure = Some(error);
-                    false
-                }
-            })
-            .map_err(|error| error.to_string())?;
-        if let Some(error) = failure {
-            return Err(error.to_string());
-        }
-        if output.is_some() {
-            eprintln!("exported {written} {}", kind.plural());
-        }
-    }
-    sink.flush().map_err(|error| error.to_string())
-}
-
-fn search(
-    query: &str,
-    filters: &FilterArgs,
-    cases: bool,
-    limit: usize,
-    json: bool,
-    settings: &Settings,
-    remote: &RemoteArgs,
-) -> Result<(), String> {
-    let params = ListingParams {
-        q: Some(query.to_string()).filter(|query| !query.trim().is_empty()),
-        topic: filters.topics.clone(),
-        region: filters.regions.clone(),
-        country: filters.countries.clone(),
-        language: filters.languages.clone(),
-        available: None,
-        limit: Some(limit.to_string()),
-        offset: None,
-    };
-    let body = if let Some(url) = &remote.url {
-        Remote::new(url, remote.token.clone())?.search(&params, cases)?
-    } else {
-        let app = open_app(settings, false)?;
-        let regions = &app.vocabulary().regions;
-        if cases {
-            let page = app.search_cases(&params, true).map_err(|error| error.to_string())?;
-            serde_json::to_value(crate::http::dto::case_listing(&page, regions)).map_err(|error| error.to_string())?
-        } else {
-            let page = app.search_experts(&params, true).map_err(|error| error.to_string())?;
-            serde_json::to_value(crate::http::dto::expert_listing(
-                &page,
-                regions,
-                crate::wire::Visibility::Public,
-            ))
-            .map_err(|error| error.to_string())?
-        }
-    };
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&body).map_err(|error| error.to_string())?
-        );
-        return Ok(());
-    }
-    let record_key = if cases { "case" } else { "expert" };
-    println!("{} found", body["total"]);
-    for hit in body["hits"].as_array().into_iter().flatten() {
-        let record = &hit[record_key];
-        let label = if cases {
-            record["title"].as_str()
-        } else {
-            record["name"].as_str()
-        };
-        println!(
-            "{:>6.3}  {:<28} {}  ({}, {})  {}",
-            hit["score"].as_f64().unwrap_or(0.0),
-            record["id"].as_str().unwrap_or_default(),
-            label.unwrap_or_default(),
-            record["city"].as_str().unwrap_or_default(),
-            record["country"].as_str().unwrap_or_default(),
-            record["topics"]
-                .as_array()
-                .map(|topics| topics
-                    .iter()
-                    .filter_map(|topic| topic.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "))
-                .unwrap_or_default()
-        );
-        if let Some(snippet) = hit["highlights"]
-            .as_object()
-            .and_then(|highlights| highlights.values().next())
-            .and_then(|value| value.as_str())
-        {
-            println!("        {}", snippet.replace("<mark>", "[").replace("</mark>", "]"));
-        }
-    }
-    Ok(())
-}
-
-fn match_command(input: MatchInput, json: bool, settings: &Settings, remote: &RemoteArgs) -> Result<(), String> {
-    let body = if let Some(url) = &remote.url {
-        Remote::new(url, remote.token.clone())?.match_experts(&input)?
-    } else {
-        let app = open_app(settings, false)?;
-        let outcome = app.match_experts(input).map_err(|error| match error {
-            crate::app::AppError::Invalid(fields) => fields
-                .iter()
-                .map(|field| format!("{}: {}", field.field, field.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-            other => other.to_string(),
-        })?;
-        serde_json::to_value(crate::http::dto::match_response(&outcome, &app.vocabulary().regions))
-            .map_err(|error| error.to_string())?
-    };
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&body).map_err(|error| error.to_string())?
-        );
-        return Ok(());
-    }
-    println!(
-        "interpreted: topics {} language {}",
-        body["interpreted"]["topics"], body["interpreted"]["language"]
-    );
-    for (rank, matched) in body["matches"].as_array().into_iter().flatten().enumerate() {
-        let expert = &matched["expert"];
-        println!(
-            "{:>2}. {:.3}  {} — {}, {} ({})",
-            rank + 1,
-            matched["score"].as_f64().unwrap_or(0.0),
-            expert["name"].as_str().unwrap_or_default(),
-            expert["city"].as_str().unwrap_or_default(),
-            expert["country"].as_str().unwrap_or_default(),
-            expert["id"].as_str().unwrap_or_default()
-        );
-        for reason in matched["reasons"].as_array().into_iter().flatten() {
-            println!("       · {}", reason.as_str().unwrap_or_default());
-        }
-    }
-    Ok(())
 }
 
 fn token(action: TokenAction, settings: &Settings) -> Result<(), String> {

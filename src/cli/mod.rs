@@ -2,7 +2,9 @@
 //! file < CITYPEERS_* environment < flags), and each command calling into the library.
 
 mod commands;
+mod queries;
 mod remote;
+mod transfer;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,296 @@
+//! One write transaction of the store: staged records, audit entries, redirects and
+//! erasures, sealed with their records' keys and applied as one flushed sled batch.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use super::keys::{self, KEY_BYTES, KeySlot, PLAINTEXT_SLOT};
+use super::{
+    AuditEntry, Change, META_SEQ, Store, StoreError, StoredContactRequest, Written, audit_prefix, change_key, codec,
+    contact_prefix, kind_byte, record_key, redirect_key, redirect_key_prefix, shred_key,
+};
+use crate::domain::{Case, ContactRequest, Expert, RecordId, RecordKind, Timestamp, Versioned};
+
+fn encode_change(change_kind: RecordKind, id: &RecordId, erased: bool) -> Vec<u8> {
+    let mut value = vec![kind_byte(change_kind), u8::from(erased)];
+    value.extend_from_slice(id.as_str().as_bytes());
+    value
+}
+
+enum Staged {
+    Expert(Box<Versioned<Expert>>),
+    Case(Box<Versioned<Case>>),
+    Removed,
+}
+
+/// The staged changes of one write; see `Store::write`.
+pub struct WriteTx<'a> {
+    store: &'a Store,
+    batch: sled::Batch,
+    staged: HashMap<(RecordKind, RecordId), Staged>,
+    slots: HashMap<(RecordKind, RecordId), KeySlot>,
+    new_keys: Vec<(KeySlot, [u8; KEY_BYTES])>,
+    key_cache: HashMap<KeySlot, [u8; KEY_BYTES]>,
+    slots_to_shred: Vec<KeySlot>,
+    changes: Vec<Change>,
+    next_seq: u64,
+    has_writes: bool,
+}
+
+impl<'a> WriteTx<'a> {
+    pub(super) fn new(store: &'a Store) -> WriteTx<'a> {
+        WriteTx {
+            store,
+            batch: sled::Batch::default(),
+            staged: HashMap::new(),
+            slots: HashMap::new(),
+            new_keys: Vec::new(),
+            key_cache: HashMap::new(),
+            slots_to_shred: Vec::new(),
+            changes: Vec::new(),
+            next_seq: store.last_seq(),
+            has_writes: false,
+        }
+    }
+
+    fn allocate_seq(&mut self) -> u64 {
+        self.has_writes = true;
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    /// The expert as this transaction sees it (its own staged writes included).
+    pub fn expert(&self, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
+        match self.staged.get(&(RecordKind::Expert, id.clone())) {
+            Some(Staged::Expert(expert)) => Ok(Some((**expert).clone())),
+            Some(_) => Ok(None),
+            None => self.store.expert(id),
+        }
+    }
+
+    pub fn case(&self, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
+        match self.staged.get(&(RecordKind::Case, id.clone())) {
+            Some(Staged::Case(case)) => Ok(Some((**case).clone())),
+            Some(_) => Ok(None),
+            None => self.store.case(id),
+        }
+    }
+
+    pub fn contains(&self, kind: RecordKind, id: &RecordId) -> Result<bool, StoreError> {
+        match self.staged.get(&(kind, id.clone())) {
+            Some(Staged::Removed) => Ok(false),
+            Some(_) => Ok(true),
+            None => self.store.contains(kind, id),
+        }
+    }
+
+    /// The key slot of a record: its existing one, or a new one with a fresh key.
+    fn slot_for(&mut self, kind: RecordKind, id: &RecordId) -> Result<KeySlot, StoreError> {
+        if let Some(slot) = self.slots.get(&(kind, id.clone())) {
+            return Ok(*slot);
+        }
+        let existing = match self.store.db.get(record_key(kind, id))? {
+            Some(envelope) => Some(codec::envelope_slot(&envelope)?),
+            None => None,
+        };
+        let slot = match existing {
+            Some(slot) if self.store.key_for_slot(slot)?.is_some() => slot,
+            _ => {
+                let slot = self.store.keys.reserve_slot();
+                let key = keys::new_key()?;
+                self.new_keys.push((slot, key));
+                self.key_cache.insert(slot, key);
+                slot
+            }
+        };
+        self.slots.insert((kind, id.clone()), slot);
+        Ok(slot)
+    }
+
+    fn key(&mut self, slot: KeySlot) -> Result<[u8; KEY_BYTES], StoreError> {
+        if let Some(key) = self.key_cache.get(&slot) {
+            return Ok(*key);
+        }
+        let key = self
+            .store
+            .key_for_slot(slot)?
+            .ok_or_else(|| StoreError::Corrupt(format!("key slot {slot} was destroyed")))?;
+        self.key_cache.insert(slot, key);
+        Ok(key)
+    }
+
+    fn seal_for(
+        &mut self,
+        kind: RecordKind,
+        id: &RecordId,
+        associated: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        let slot = self.slot_for(kind, id)?;
+        let key = self.key(slot)?;
+        codec::seal_envelope(slot, Some(&key), associated, plaintext)
+    }
+
+    fn record_change(&mut self, kind: RecordKind, id: &RecordId, erased: bool) {
+        let seq = self.allocate_seq();
+        self.batch.insert(change_key(seq), encode_change(kind, id, erased));
+        self.changes.push(Change {
+            seq,
+            kind,
+            id: id.clone(),
+            erased,
+        });
+    }
+
+    pub fn put_expert(&mut self, expert: Versioned<Expert>) -> Result<(), StoreError> {
+        let id = expert.record.id.clone();
+        let key = record_key(RecordKind::Expert, &id);
+        let plaintext = codec::encode_expert(&expert)?;
+        let envelope = self.seal_for(RecordKind::Expert, &id, &key, &plaintext)?;
+        self.batch.insert(key, envelope);
+        self.staged
+            .insert((RecordKind::Expert, id.clone()), Staged::Expert(Box::new(expert)));
+        self.record_change(RecordKind::Expert, &id, false);
+        Ok(())
+    }
+
+    pub fn put_case(&mut self, case: Versioned<Case>) -> Result<(), StoreError> {
+        let id = case.record.id.clone();
+        let key = record_key(RecordKind::Case, &id);
+        let plaintext = codec::encode_case(&case)?;
+        let envelope = self.seal_for(RecordKind::Case, &id, &key, &plaintext)?;
+        self.batch.insert(key, envelope);
+        self.staged
+            .insert((RecordKind::Case, id.clone()), Staged::Case(Box::new(case)));
+        self.record_change(RecordKind::Case, &id, false);
+        Ok(())
+    }
+
+    /// Removes a record; its audit trail stays readable.
+    pub fn delete(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
+        self.slot_for(kind, id)?;
+        self.batch.remove(record_key(kind, id));
+        self.staged.insert((kind, id.clone()), Staged::Removed);
+        self.record_change(kind, id, false);
+        Ok(())
+    }
+
+    /// Removes a record, its audit trail and (for experts) the contact requests about it, and
+    /// destroys its key so that no old copy of its bytes can be read again.
+    pub fn erase(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
+        let slot = self.slot_for(kind, id)?;
+        self.batch.remove(record_key(kind, id));
+        for item in self.store.db.scan_prefix(audit_prefix(kind, id)) {
+            let (key, _) = item?;
+            self.batch.remove(key);
+        }
+        if kind == RecordKind::Expert {
+            for item in self.store.db.scan_prefix(contact_prefix(id)) {
+                let (key, _) = item?;
+                self.batch.remove(key);
+            }
+        }
+        self.batch.remove(redirect_key(kind, id));
+        for item in self.store.db.scan_prefix(redirect_key_prefix(kind)) {
+            let (key, target) = item?;
+            if target.as_ref() == id.as_str().as_bytes() {
+                self.batch.remove(key);
+            }
+        }
+        self.batch.insert(shred_key(slot), Vec::new());
+        self.slots_to_shred.push(slot);
+        self.slots.remove(&(kind, id.clone()));
+        self.staged.insert((kind, id.clone()), Staged::Removed);
+        self.record_change(kind, id, true);
+        Ok(())
+    }
+
+    /// Appends to a record's audit trail, sealed with the record's key (so that erasing the
+    /// record also makes its audit details unreadable). `in_clear` entries carry no personal
+    /// data (erasure notes) and survive erasure.
+    pub fn append_audit(
+        &mut self,
+        kind: RecordKind,
+        id: &RecordId,
+        entry: &AuditEntry,
+        in_clear: bool,
+    ) -> Result<(), StoreError> {
+        let seq = self.allocate_seq();
+        let mut key = audit_prefix(kind, id);
+        key.extend_from_slice(&seq.to_be_bytes());
+        let plaintext = codec::encode_audit(entry)?;
+        let envelope = if in_clear {
+            codec::seal_envelope(PLAINTEXT_SLOT, None, &key, &plaintext)?
+        } else {
+            self.seal_for(kind, id, &key, &plaintext)?
+        };
+        self.batch.insert(key, envelope);
+        Ok(())
+    }
+
+    pub fn put_redirect(&mut self, kind: RecordKind, from: &RecordId, to: &RecordId) {
+        self.has_writes = true;
+        self.batch.insert(redirect_key(kind, from), to.as_str().as_bytes());
+    }
+
+    /// Stores a contact request sealed with the expert's key.
+    pub fn add_contact_request(
+        &mut self,
+        request: ContactRequest,
+        received_at: Timestamp,
+    ) -> Result<StoredContactRequest, StoreError> {
+        let seq = self.allocate_seq();
+        let stored = StoredContactRequest {
+            id: format!("cr-{seq}"),
+            received_at,
+            request,
+        };
+        let mut key = contact_prefix(&stored.request.expert_id);
+        key.extend_from_slice(&seq.to_be_bytes());
+        let plaintext = codec::encode_contact_request(&stored)?;
+        let expert_id = stored.request.expert_id.clone();
+        let envelope = self.seal_for(RecordKind::Expert, &expert_id, &key, &plaintext)?;
+        self.batch.insert(key, envelope);
+        Ok(stored)
+    }
+
+    pub(super) fn commit(mut self) -> Result<(Vec<Change>, Vec<Written>), StoreError> {
+        if !self.has_writes {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let started = std::time::Instant::now();
+        self.store.keys.write_keys(&self.new_keys)?;
+        let keys_written = started.elapsed();
+        self.batch.insert(META_SEQ, &self.next_seq.to_be_bytes());
+        self.store.db.apply_batch(std::mem::take(&mut self.batch))?;
+        let applied = started.elapsed();
+        self.store.db.flush()?;
+        tracing::debug!(
+            changes = self.changes.len(),
+            keys_ms = keys_written.as_millis() as u64,
+            apply_ms = (applied - keys_written).as_millis() as u64,
+            flush_ms = (started.elapsed() - applied).as_millis() as u64,
+            "store batch committed"
+        );
+        self.store.last_seq.store(self.next_seq, Ordering::SeqCst);
+        if !self.slots_to_shred.is_empty() {
+            for slot in &self.slots_to_shred {
+                self.store.keys.destroy(*slot)?;
+            }
+            for slot in &self.slots_to_shred {
+                self.store.db.remove(shred_key(*slot))?;
+            }
+            self.store.db.flush()?;
+        }
+        let written = self
+            .staged
+            .into_iter()
+            .map(|((kind, id), staged)| match staged {
+                Staged::Expert(expert) => Written::Expert(expert),
+                Staged::Case(case) => Written::Case(case),
+                Staged::Removed => Written::Removed(kind, id),
+            })
+            .collect();
+        Ok((self.changes, written))
+    }
+}
