@@ -365,6 +365,8 @@ async fn cached_or_computed(
         method: parts.method.clone(),
         target: parts.uri.to_string(),
         body: body.clone(),
+        // The handler answers 415 to the same bytes sent as anything but JSON.
+        content_type: parts.headers.get(header::CONTENT_TYPE).cloned(),
     };
     if let Some(answer) = state.responses.get(&key) {
         metrics::counter!("citypeers_response_cache_total", "result" => "hit").increment(1);

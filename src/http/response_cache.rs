@@ -3,7 +3,7 @@
 //! view, and an answer cannot change until a write does.
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,8 +20,9 @@ pub struct CacheKey {
     pub method: Method,
     /// Path and query, as sent.
     pub target: String,
-    /// The request body (match requests); empty for GET.
+    /// The request body (match requests) and its declared type; empty for GET.
     pub body: Bytes,
+    pub content_type: Option<HeaderValue>,
 }
 
 #[derive(Clone, Debug)]
@@ -122,6 +123,7 @@ mod tests {
             method: Method::GET,
             target: target.to_string(),
             body: Bytes::new(),
+            content_type: None,
         }
     }
 

@@ -831,6 +831,15 @@ fn repeated_public_answers_come_from_the_cache_until_the_data_changes() {
     assert_eq!(cache_status(&repeated).as_deref(), Some("hit"));
     assert_eq!(repeated.json::<Value>().unwrap(), computed);
     assert_eq!(computed["matches"][0]["expert"]["id"], "olu-ade");
+    // The same bytes declared as something other than JSON are still refused.
+    let as_text = server
+        .client
+        .post(server.url("/v1/match"))
+        .header("content-type", "text/plain")
+        .body(challenge.to_string())
+        .send()
+        .unwrap();
+    assert_error(as_text, 415, "unsupported_media_type");
     let other = server.post_json("/v1/match", &json!({"challenge": "cycling", "languages": ["en"]}));
     assert_eq!(cache_status(&other).as_deref(), Some("miss"));
 
