@@ -9,6 +9,7 @@ mod extract;
 mod ops;
 mod public;
 mod response_cache;
+mod unread_body;
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -233,6 +234,7 @@ pub fn router(app: App, limits: Limits) -> Router {
         })
         .layer(middleware::from_fn_with_state(state.clone(), public_caching))
         .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::from_fn(unread_body::close_when_body_unread))
         .layer(CompressionLayer::new())
         .layer(cors)
         .with_state(state)

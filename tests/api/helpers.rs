@@ -79,10 +79,6 @@ impl TestServer {
             base: format!("http://{address}"),
             client: Client::builder()
                 .timeout(std::time::Duration::from_secs(120))
-                // hyper's server closes a keep-alive connection idle for 30 s; a client that
-                // keeps it longer may send into a closing socket (IncompleteMessage) when a
-                // shared server sits idle between tests on a busy machine.
-                .pool_idle_timeout(std::time::Duration::from_secs(5))
                 .build()
                 .expect("client"),
             data_dir: data_dir.to_path_buf(),

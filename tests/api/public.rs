@@ -504,3 +504,33 @@ fn the_openapi_document_lists_exactly_the_routes_of_the_router() {
         }
     }
 }
+
+#[test]
+fn an_answer_that_leaves_the_request_body_unread_closes_the_connection_cleanly() {
+    let server = crate::helpers::TestServer::start(crate::helpers::ServerOptions::default());
+    let connection_header = |response: &reqwest::blocking::Response| {
+        response
+            .headers()
+            .get("connection")
+            .map(|value| value.to_str().unwrap().to_ascii_lowercase())
+    };
+    // Refused before its body is read, so the server closes the connection after answering:
+    // the client must be told, or its next request on the same connection fails.
+    for _ in 0..30 {
+        let refused = server
+            .client
+            .post(server.url("/v1/contact-requests"))
+            .header("content-type", "text/plain")
+            .body("x".repeat(4_000))
+            .send()
+            .unwrap();
+        assert_eq!(refused.status(), 415);
+        assert_eq!(connection_header(&refused).as_deref(), Some("close"));
+        drop(refused);
+        assert_eq!(server.get("/v1/topics").status(), 200);
+    }
+    // A body that was read keeps the connection open for the next request.
+    let matched = server.post_json("/v1/match", &json!({"challenge": "flood early warning"}));
+    assert_eq!(matched.status(), 200);
+    assert_eq!(connection_header(&matched), None);
+}
