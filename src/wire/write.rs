@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
 
 use crate::domain::{Case, Expert, Timestamp, Versioned};
 use crate::vocab::Regions;
@@ -14,10 +13,14 @@ pub enum Visibility {
     Admin,
 }
 
+/// RFC 3339 in UTC with exactly three fractional digits, so that timestamps also sort as
+/// strings (the `time` crate's RFC 3339 output drops trailing zeros: `.12` after `.123`).
 pub fn format_time(timestamp: Timestamp) -> String {
+    const UTC_MILLISECONDS: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     timestamp
         .to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
+        .format(UTC_MILLISECONDS)
         .unwrap_or_default()
 }
 
@@ -137,4 +140,23 @@ pub fn expert_json(stored: &Versioned<Expert>, regions: &Regions, visibility: Vi
 
 pub fn case_json(stored: &Versioned<Case>, regions: &Regions) -> Value {
     serde_json::to_value(case_view(stored, regions)).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use super::format_time;
+
+    #[test]
+    fn timestamps_have_three_fractional_digits_and_sort_as_strings() {
+        let at = |nanoseconds: u32| {
+            time::macros::datetime!(2026-11-27 09:10:05 UTC)
+                .replace_nanosecond(nanoseconds)
+                .unwrap()
+        };
+        assert_eq!(format_time(at(120_000_000)), "2026-11-27T09:10:05.120Z");
+        assert_eq!(format_time(at(0)), "2026-11-27T09:10:05.000Z");
+        assert!(format_time(at(120_000_000)) < format_time(at(123_000_000)));
+        let in_berlin = at(5_000_000).to_offset(time::macros::offset!(+1));
+        assert_eq!(format_time(in_berlin), "2026-11-27T09:10:05.005Z");
+    }
 }
