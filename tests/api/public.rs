@@ -366,6 +366,8 @@ fn bad_requests_get_the_contract_error_shape() {
         .body(vec![b' '; 2 * 1024 * 1024])
         .send()
         .unwrap();
+    // The rest of the body is left unread: the connection must not go back to the pool.
+    assert_eq!(too_large.headers().get("connection").unwrap(), "close");
     assert_error(too_large, 413, "payload_too_large");
 }
 
