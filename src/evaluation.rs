@@ -129,33 +129,9 @@ pub fn load(path: &Path) -> Result<Vec<JudgedRequest>, String> {
     Ok(requests)
 }
 
-fn string_list(value: &Value, field: &str) -> Vec<String> {
-    value[field]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|item| item.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn match_input(body: &Value) -> MatchInput {
-    MatchInput {
-        challenge: body["challenge"].as_str().map(str::to_string),
-        topics: string_list(body, "topics"),
-        city: body["city"].as_str().map(str::to_string),
-        country: body["country"].as_str().map(str::to_string),
-        languages: string_list(body, "languages"),
-        regions: string_list(body, "regions"),
-        limit: Some(CUTOFF as i64),
-        lang: None,
-    }
-}
-
 fn run_match(app: &App, body: &Value) -> Result<(Vec<String>, Vec<String>), AppError> {
-    let input = match_input(body);
+    let mut input = MatchInput::from_json(body).map_err(AppError::Invalid)?;
+    input.limit = Some(CUTOFF as i64);
     let system: Vec<String> = app
         .match_experts(input.clone())?
         .matches

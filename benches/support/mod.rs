@@ -184,19 +184,7 @@ pub fn match_requests(kind: &str) -> Vec<MatchInput> {
     requests("match.jsonl")
         .into_iter()
         .filter(|request| request["kind"] == kind)
-        .map(|request| {
-            let body = &request["body"];
-            MatchInput {
-                challenge: body["challenge"].as_str().map(str::to_string),
-                topics: strings(&body["topics"]),
-                city: body["city"].as_str().map(str::to_string),
-                country: body["country"].as_str().map(str::to_string),
-                languages: strings(&body["languages"]),
-                regions: strings(&body["regions"]),
-                limit: body["limit"].as_i64(),
-                lang: None,
-            }
-        })
+        .map(|request| MatchInput::from_json(&request["body"]).expect("a valid match body"))
         .collect()
 }
 

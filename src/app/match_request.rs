@@ -3,12 +3,15 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use serde_json::Value;
+
 use super::listing::detected_topic_weights;
 use super::{App, AppError};
 use crate::domain::{CountryCode, Expert, FieldError, LanguageCode, RecordId, Status, Topic, Versioned};
 use crate::matching::{self, Breakdown, CaseEvidence, MatchContext, ReasonLabels, ReasonLanguage, WantedTopic};
 use crate::search::{MatchRetrieval, QueryLimits, city_key};
 use crate::vocab::Place;
+use crate::wire::{optional_string, string_list};
 
 pub const MAX_CHALLENGE_CHARS: usize = 5_000;
 pub const DEFAULT_MATCH_LIMIT: usize = 10;
@@ -27,6 +30,58 @@ pub struct MatchInput {
     pub regions: Vec<String>,
     pub limit: Option<i64>,
     pub lang: Option<String>,
+}
+
+/// The fields of a match request body (CONTRACT §4).
+const MATCH_FIELDS: [&str; 8] = [
+    "challenge",
+    "topics",
+    "city",
+    "country",
+    "languages",
+    "regions",
+    "limit",
+    "lang",
+];
+
+impl MatchInput {
+    /// Reads a match request body: every field type-checked, unknown fields refused, every
+    /// problem named at once. Values are checked later, by `App::match_experts`.
+    pub fn from_json(body: &Value) -> Result<MatchInput, Vec<FieldError>> {
+        let Some(object) = body.as_object() else {
+            return Err(vec![FieldError::new("body", "must be a JSON object")]);
+        };
+        let mut errors = Vec::new();
+        for key in object.keys() {
+            if !MATCH_FIELDS.contains(&key.as_str()) {
+                errors.push(FieldError::new(
+                    crate::domain::id::truncate_for_message(key),
+                    "unknown field",
+                ));
+            }
+        }
+        let limit = match object.get("limit") {
+            None | Some(Value::Null) => None,
+            Some(value) => match value.as_i64() {
+                Some(limit) => Some(limit),
+                None => {
+                    errors.push(FieldError::new("limit", "must be a whole number"));
+                    None
+                }
+            },
+        };
+        let input = MatchInput {
+            challenge: optional_string(object, "challenge", &mut errors),
+            topics: string_list(object, "topics", &mut errors),
+            city: optional_string(object, "city", &mut errors),
+            country: optional_string(object, "country", &mut errors),
+            languages: string_list(object, "languages", &mut errors),
+            regions: string_list(object, "regions", &mut errors),
+            limit,
+            lang: optional_string(object, "lang", &mut errors),
+        };
+        if errors.is_empty() { Ok(input) } else { Err(errors) }
+    }
 }
 
 pub struct MatchedExpert {

@@ -1,5 +1,7 @@
 //! `search` and `match` from the command line: tables for people, JSON for scripts.
 
+use std::io::Write;
+
 use super::commands::{Settings, open_app};
 use super::remote::Remote;
 use super::{FilterArgs, RemoteArgs};
@@ -43,11 +45,7 @@ pub(super) fn search(
         }
     };
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&body).map_err(|error| error.to_string())?
-        );
-        return Ok(());
+        return print_json(&body);
     }
     let record_key = if cases { "case" } else { "expert" };
     println!("{} found", body["total"]);
@@ -107,11 +105,7 @@ pub(super) fn match_command(
             .map_err(|error| error.to_string())?
     };
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&body).map_err(|error| error.to_string())?
-        );
-        return Ok(());
+        return print_json(&body);
     }
     println!(
         "interpreted: topics {} language {}",
@@ -132,5 +126,13 @@ pub(super) fn match_command(
             println!("       · {}", reason.as_str().unwrap_or_default());
         }
     }
+    Ok(())
+}
+
+/// The answer as pretty JSON on standard output; a reader that went away (`| head`) is not an
+/// error.
+fn print_json(body: &serde_json::Value) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(body).map_err(|error| error.to_string())?;
+    let _ = writeln!(std::io::stdout(), "{text}");
     Ok(())
 }

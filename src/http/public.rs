@@ -98,95 +98,10 @@ pub async fn get_case(State(state): State<HttpState>, Path(id): Path<String>) ->
     Ok(Json(wire::case_view(&case, &state.app.vocabulary().regions)).into_response())
 }
 
-fn string_list(
-    object: &serde_json::Map<String, Value>,
-    field: &str,
-    errors: &mut Vec<crate::domain::FieldError>,
-) -> Vec<String> {
-    match object.get(field) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => {
-            let strings: Vec<String> = items
-                .iter()
-                .filter_map(|item| item.as_str().map(str::to_string))
-                .collect();
-            if strings.len() != items.len() {
-                errors.push(crate::domain::FieldError::new(field, "must be a list of strings"));
-            }
-            strings
-        }
-        Some(Value::String(single)) => vec![single.clone()],
-        Some(_) => {
-            errors.push(crate::domain::FieldError::new(field, "must be a list of strings"));
-            Vec::new()
-        }
-    }
-}
-
-fn optional_string(
-    object: &serde_json::Map<String, Value>,
-    field: &str,
-    errors: &mut Vec<crate::domain::FieldError>,
-) -> Option<String> {
-    match object.get(field) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(_) => {
-            errors.push(crate::domain::FieldError::new(field, "must be a string"));
-            None
-        }
-    }
-}
-
-const MATCH_FIELDS: [&str; 8] = [
-    "challenge",
-    "topics",
-    "city",
-    "country",
-    "languages",
-    "regions",
-    "limit",
-    "lang",
-];
-
 fn match_input(body: &Value, lang_parameter: Option<String>) -> Result<MatchInput, ApiError> {
-    let Some(object) = body.as_object() else {
-        return Err(ApiError::from(crate::app::AppError::Invalid(vec![
-            crate::domain::FieldError::new("body", "must be a JSON object"),
-        ])));
-    };
-    let mut errors = Vec::new();
-    for key in object.keys() {
-        if !MATCH_FIELDS.contains(&key.as_str()) {
-            errors.push(crate::domain::FieldError::new(
-                crate::domain::id::truncate_for_message(key),
-                "unknown field",
-            ));
-        }
-    }
-    let limit = match object.get("limit") {
-        None | Some(Value::Null) => None,
-        Some(value) => match value.as_i64() {
-            Some(limit) => Some(limit),
-            None => {
-                errors.push(crate::domain::FieldError::new("limit", "must be a whole number"));
-                None
-            }
-        },
-    };
-    let input = MatchInput {
-        challenge: optional_string(object, "challenge", &mut errors),
-        topics: string_list(object, "topics", &mut errors),
-        city: optional_string(object, "city", &mut errors),
-        country: optional_string(object, "country", &mut errors),
-        languages: string_list(object, "languages", &mut errors),
-        regions: string_list(object, "regions", &mut errors),
-        limit,
-        lang: optional_string(object, "lang", &mut errors).or(lang_parameter),
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::from(crate::app::AppError::Invalid(errors)));
-    }
+    let mut input =
+        MatchInput::from_json(body).map_err(|errors| ApiError::from(crate::app::AppError::Invalid(errors)))?;
+    input.lang = input.lang.or(lang_parameter);
     Ok(input)
 }
 
@@ -272,11 +187,11 @@ pub async fn contact_request(
         }
     }
     let draft = ContactRequestDraft {
-        expert_id: optional_string(object, "expert_id", &mut errors),
-        name: optional_string(object, "name", &mut errors),
-        email: optional_string(object, "email", &mut errors),
-        organisation: optional_string(object, "organisation", &mut errors),
-        message: optional_string(object, "message", &mut errors),
+        expert_id: wire::optional_string(object, "expert_id", &mut errors),
+        name: wire::optional_string(object, "name", &mut errors),
+        email: wire::optional_string(object, "email", &mut errors),
+        organisation: wire::optional_string(object, "organisation", &mut errors),
+        message: wire::optional_string(object, "message", &mut errors),
     };
     if !errors.is_empty() {
         return Err(ApiError::from(crate::app::AppError::Invalid(errors)));

@@ -299,6 +299,40 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     json_patch::merge(target, patch);
 }
 
+/// A list of strings (a single string counts as a list of one); a problem is added to `errors`.
+pub fn string_list(object: &Map<String, Value>, field: &str, errors: &mut Vec<FieldError>) -> Vec<String> {
+    match object.get(field) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => {
+            let strings: Vec<String> = items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_string))
+                .collect();
+            if strings.len() != items.len() {
+                errors.push(FieldError::new(field, "must be a list of strings"));
+            }
+            strings
+        }
+        Some(Value::String(single)) => vec![single.clone()],
+        Some(_) => {
+            errors.push(FieldError::new(field, "must be a list of strings"));
+            Vec::new()
+        }
+    }
+}
+
+/// An optional string; a value of another type is added to `errors`.
+pub fn optional_string(object: &Map<String, Value>, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
+    match object.get(field) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(_) => {
+            errors.push(FieldError::new(field, "must be a string"));
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,27 +60,8 @@ fn no_judged_match_returns_an_expert_breaking_a_hard_constraint() {
         .filter(|request| request.kind == evaluation::RequestKind::Match)
     {
         let body = judged.request.as_ref().expect("body");
-        let list = |field: &str| -> Vec<String> {
-            body[field]
-                .as_array()
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(|item| item.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let input = citypeers::app::MatchInput {
-            challenge: body["challenge"].as_str().map(str::to_string),
-            topics: list("topics"),
-            city: body["city"].as_str().map(str::to_string),
-            country: body["country"].as_str().map(str::to_string),
-            languages: list("languages"),
-            regions: list("regions"),
-            limit: Some(50),
-            lang: None,
-        };
+        let mut input = citypeers::app::MatchInput::from_json(body).expect("a valid match body");
+        input.limit = Some(50);
         let outcome = app.match_experts(input.clone()).expect("match");
         for matched in &outcome.matches {
             let expert = &matched.expert.record;
