@@ -57,6 +57,7 @@ pub fn open(data_dir: &Path) -> App {
         vocabulary_dir: None,
         load_demo_data: false,
         admin_token: None,
+        min_free_bytes: citypeers::store::DEFAULT_MIN_FREE_BYTES,
     })
     .expect("the service opens")
 }

@@ -23,6 +23,9 @@ pub enum AppError {
     PreconditionFailed { current: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// The disk is full: nothing was written; writes work again once space is freed.
+    #[error("{0}")]
+    InsufficientStorage(String),
     /// Something broke inside; details are logged, never shown to clients.
     #[error("internal error: {0}")]
     Internal(String),
@@ -52,6 +55,10 @@ impl From<crate::store::StoreError> for AppError {
                 "the data directory {} is in use by another process",
                 path.display()
             )),
+            crate::store::StoreError::Full(_) => AppError::InsufficientStorage(
+                "the server has no disk space left for this change; nothing was saved. Try again once space has been freed"
+                    .to_string(),
+            ),
             other => AppError::Internal(format!("store: {other}")),
         }
     }

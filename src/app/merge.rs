@@ -21,13 +21,7 @@ impl App {
         actor: &Actor,
     ) -> Result<usize, AppError> {
         let mut changed = 0;
-        let linked: Vec<RecordId> = self
-            .store()
-            .cases()
-            .filter_map(Result::ok)
-            .filter(|case| case.record.experts.contains(expert))
-            .map(|case| case.record.id.clone())
-            .collect();
+        let linked = tx.cases_naming(expert)?;
         for case_id in linked {
             let Some(current) = tx.case(&case_id)? else { continue };
             let mut case = current.record.clone();
@@ -91,6 +85,7 @@ impl App {
                 "an expert cannot be merged into itself",
             )]));
         }
+        self.ensure_writable()?;
         let committed = self.store().write(|tx| {
             let merged = tx.expert(&merged_id)?.ok_or_else(|| not_found::<Expert>(&merged_id))?;
             let kept = tx.expert(&kept_id)?.ok_or_else(|| {
@@ -167,7 +162,7 @@ impl App {
                 false,
             )?;
             tx.put_expert(archived)?;
-            tx.put_redirect(RecordKind::Expert, &merged_id, &kept_id);
+            tx.put_redirect(RecordKind::Expert, &merged_id, &kept_id)?;
             self.unlink_expert_from_cases(tx, &merged_id, Some(&kept_id), actor)?;
             Ok(kept_after)
         })?;

@@ -3,7 +3,11 @@
 //! async callers run them on the blocking pool.
 
 mod auth;
+mod collection;
 mod error;
+mod export;
+mod import;
+mod indexer;
 mod listing;
 mod match_request;
 mod merge;
@@ -16,6 +20,7 @@ use std::time::Instant;
 
 pub use auth::{Actor, TokenInfo};
 pub use error::AppError;
+pub use indexer::IndexState;
 pub use listing::{Facets, Hit, ListingPage, ListingParams, parse_bool_parameter};
 pub use match_request::{MatchInput, MatchOutcome, MatchedExpert};
 pub use records::EditableRecord;
@@ -23,7 +28,6 @@ pub use records::VersionCheck;
 pub(crate) use records::audit_entry;
 pub use suggest::{SuggestEntry, Suggestions};
 
-use crate::curation;
 use crate::domain::Timestamp;
 use crate::matching::RankingSettings;
 use crate::search::SearchEngine;
@@ -41,6 +45,21 @@ pub struct AppConfig {
     pub load_demo_data: bool,
     /// The admin token from `CITYPEERS_ADMIN_TOKEN`, if set.
     pub admin_token: Option<String>,
+    /// Writes are refused (507) while less than this much disk space would remain.
+    pub min_free_bytes: u64,
+}
+
+impl AppConfig {
+    /// The defaults for a data directory.
+    pub fn new(data_dir: impl Into<PathBuf>) -> AppConfig {
+        AppConfig {
+            data_dir: data_dir.into(),
+            vocabulary_dir: None,
+            load_demo_data: false,
+            admin_token: None,
+            min_free_bytes: crate::store::DEFAULT_MIN_FREE_BYTES,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +77,8 @@ pub enum OpenError {
 struct Inner {
     store: Store,
     engine: SearchEngine,
+    indexer: indexer::Indexer,
+    shutting_down: std::sync::atomic::AtomicBool,
     vocabulary: Arc<Vocabulary>,
     settings: RankingSettings,
     analyzers: Analyzers,
@@ -96,18 +117,16 @@ impl App {
             None => (Vocabulary::built_in(&analyzers)?, RankingSettings::built_in()?),
         };
         let vocabulary = Arc::new(vocabulary);
-        let store = Store::open(&config.data_dir)?;
-        let engine = SearchEngine::open(
-            &config.data_dir.join("index"),
-            &store,
-            vocabulary.clone(),
-            analyzers.clone(),
-        )?;
+        let store = Store::open_embedded(&config.data_dir, config.min_free_bytes)?;
+        let (engine, opened) =
+            SearchEngine::open(&config.data_dir.join("index"), vocabulary.clone(), analyzers.clone())?;
         let suggestions = suggest::StaticSuggestions::build(&vocabulary, &analyzers);
         let app = App {
             inner: Arc::new(Inner {
                 store,
                 engine,
+                indexer: indexer::Indexer::new(),
+                shutting_down: std::sync::atomic::AtomicBool::new(false),
                 vocabulary,
                 settings,
                 analyzers,
@@ -116,12 +135,41 @@ impl App {
                 started: Instant::now(),
             }),
         };
-        let store_is_empty = app.inner.store.last_seq() == 0;
+        app.bring_index_up_to_date(opened)?;
+        let store_is_empty = app.inner.store.last_seq()? == 0;
         if store_is_empty && app.inner.config.load_demo_data {
-            let report = curation::demo::load(&app).map_err(|error| OpenError::Demo(error.to_string()))?;
+            let report = app
+                .load_demo_data()
+                .map_err(|error| OpenError::Demo(error.to_string()))?;
             tracing::info!(experts = report.0, cases = report.1, "loaded the built-in demo data");
         }
         Ok(app)
+    }
+
+    /// At start: an index that must be rebuilt is rebuilt in the background (the service
+    /// answers meanwhile, readiness says why it is not ready); otherwise it catches up with
+    /// the store's change log now.
+    fn bring_index_up_to_date(&self, opened: crate::search::OpenReport) -> Result<(), OpenError> {
+        let store_seq = self.inner.store.last_seq()?;
+        let index_ahead = self.inner.engine.covered_seq() > store_seq;
+        if opened.needs_rebuild || index_ahead {
+            if store_seq == 0 && !index_ahead {
+                return Ok(());
+            }
+            let reason = opened
+                .reason
+                .unwrap_or_else(|| "the index is new or does not match the store".to_string());
+            tracing::warn!(%reason, "rebuilding the index from the store in the background");
+            self.rebuild_in_background(reason);
+            return Ok(());
+        }
+        let before = self.inner.engine.covered_seq();
+        self.index_changes()
+            .map_err(|error| OpenError::Demo(format!("catching up the index: {error}")))?;
+        if self.inner.engine.covered_seq() > before {
+            tracing::info!(seq = self.inner.engine.covered_seq(), "index caught up with the store");
+        }
+        Ok(())
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -148,17 +196,10 @@ impl App {
         &self.inner.analyzers
     }
 
-    /// Brings the index up to date with the store: called after every acknowledged write,
-    /// so that the change is searchable when the answer arrives.
-    pub(crate) fn index_changes(&self) -> Result<(), AppError> {
-        self.inner.engine.catch_up(&self.inner.store)?;
-        Ok(())
-    }
-
     /// What every answer depends on, cheaply: the store's and the index's sequence numbers.
     pub fn freshness(&self) -> Freshness {
         Freshness {
-            store_seq: self.inner.store.last_seq(),
+            store_seq: self.inner.store.last_seq().unwrap_or(u64::MAX),
             index_seq: self.inner.engine.covered_seq(),
         }
     }
@@ -167,9 +208,22 @@ impl App {
     pub fn readiness(&self) -> Readiness {
         let (experts, cases) = self.inner.engine.document_counts();
         let index_seq = self.inner.engine.covered_seq();
+        let store_seq = self.inner.store.last_seq();
+        let problem = match (self.index_state(), &store_seq) {
+            (_, Err(error)) => Some(format!("the store cannot be read: {error}")),
+            (IndexState::Rebuilding { reason, indexed }, _) => Some(format!(
+                "rebuilding the search index from the store ({indexed} records so far): {reason}"
+            )),
+            (IndexState::Failing { reason }, _) => Some(reason),
+            (IndexState::Ready, Ok(_)) => match self.inner.store.changes_after(index_seq, 1) {
+                Ok(pending) if pending.is_empty() => None,
+                Ok(_) => Some("the index is catching up with the store".to_string()),
+                Err(error) => Some(format!("the store cannot be read: {error}")),
+            },
+        };
         Readiness {
-            pending_changes: self.inner.store.has_changes_after(index_seq),
-            store_seq: self.inner.store.last_seq(),
+            problem,
+            store_seq: store_seq.unwrap_or(0),
             index_seq,
             indexed_experts: experts,
             indexed_cases: cases,
@@ -177,13 +231,11 @@ impl App {
         }
     }
 
-    /// Rebuilds the index from the store.
-    pub fn reindex(&self) -> Result<u64, AppError> {
-        Ok(self.inner.engine.rebuild(&self.inner.store)?.applied_changes)
-    }
-
     /// Flushes the store and lets index merges finish (clean shutdown).
     pub fn shutdown(&self) -> Result<(), AppError> {
+        self.inner
+            .shutting_down
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.inner.store.flush()?;
         self.inner.engine.shutdown()?;
         Ok(())
@@ -197,10 +249,10 @@ pub struct Freshness {
     pub index_seq: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Readiness {
-    /// The store holds changes the index has not committed yet.
-    pub pending_changes: bool,
+    /// Why the service is not ready (the index is rebuilding or behind), if it is not.
+    pub problem: Option<String>,
     pub store_seq: u64,
     pub index_seq: u64,
     pub indexed_experts: u64,
@@ -210,6 +262,6 @@ pub struct Readiness {
 
 impl Readiness {
     pub fn is_ready(&self) -> bool {
-        !self.pending_changes
+        self.problem.is_none()
     }
 }

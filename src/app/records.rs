@@ -32,7 +32,7 @@ pub trait EditableRecord: Clone + PartialEq + Sized {
     /// Parses a draft and fills what the service derives (a case's language).
     fn parse(app: &App, draft: Self::Draft, default_status: Status) -> Result<Self, Vec<FieldError>>;
     fn to_json(app: &App, stored: &Versioned<Self>, visibility: Visibility) -> Value;
-    fn read(tx: &WriteTx<'_>, id: &RecordId) -> Result<Option<Versioned<Self>>, StoreError>;
+    fn read(tx: &mut WriteTx<'_>, id: &RecordId) -> Result<Option<Versioned<Self>>, StoreError>;
     fn read_committed(app: &App, id: &RecordId) -> Result<Option<Versioned<Self>>, StoreError>;
     fn write(tx: &mut WriteTx<'_>, stored: Versioned<Self>) -> Result<(), StoreError>;
 }
@@ -71,7 +71,7 @@ impl EditableRecord for Expert {
     fn to_json(app: &App, stored: &Versioned<Expert>, visibility: Visibility) -> Value {
         wire::expert_json(stored, &app.vocabulary().regions, visibility)
     }
-    fn read(tx: &WriteTx<'_>, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
+    fn read(tx: &mut WriteTx<'_>, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
         tx.expert(id)
     }
     fn read_committed(app: &App, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
@@ -120,7 +120,7 @@ impl EditableRecord for Case {
     fn to_json(app: &App, stored: &Versioned<Case>, _visibility: Visibility) -> Value {
         wire::case_json(stored, &app.vocabulary().regions)
     }
-    fn read(tx: &WriteTx<'_>, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
+    fn read(tx: &mut WriteTx<'_>, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
         tx.case(id)
     }
     fn read_committed(app: &App, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
@@ -233,6 +233,7 @@ impl App {
             R::set_draft_id(&mut draft, random_id(R::ID_PREFIX)?.to_string());
         }
         let record = R::parse(self, draft, Status::Draft).map_err(AppError::Invalid)?;
+        self.ensure_writable()?;
         let committed = self.store().write(|tx| {
             if tx.contains(R::KIND, record.id())? {
                 return Err(AppError::Conflict(format!(
@@ -326,6 +327,7 @@ impl App {
         actor: &Actor,
         make_draft: impl FnOnce(&Versioned<R>) -> Result<R::Draft, AppError>,
     ) -> Result<Versioned<R>, AppError> {
+        self.ensure_writable()?;
         let committed = self.store().write(|tx| {
             let current = R::read(tx, id)?.ok_or_else(|| not_found::<R>(id))?;
             check_version(expected_version, current.version)?;
@@ -377,6 +379,7 @@ impl App {
         actor: &Actor,
     ) -> Result<(), AppError> {
         let id = parse_path_id(raw_id)?;
+        self.ensure_writable()?;
         self.store().write(|tx| -> Result<(), AppError> {
             let current = R::read(tx, &id)?.ok_or_else(|| not_found::<R>(&id))?;
             check_version(expected_version, current.version)?;
@@ -394,7 +397,7 @@ impl App {
             }
             // Records merged into this one are the same person: they are erased too.
             let mut to_erase = vec![id.clone()];
-            to_erase.extend(self.store().merged_into(R::KIND, &id)?);
+            to_erase.extend(tx.merged_into(R::KIND, &id)?);
             for erased in &to_erase {
                 if erased != &id && !tx.contains(R::KIND, erased)? {
                     continue;

@@ -24,6 +24,7 @@ struct ConfigFile {
     addr: Option<String>,
     vocabulary: Option<PathBuf>,
     response_cache_mb: Option<u64>,
+    min_free_mb: Option<u64>,
 }
 
 fn load_config(path: Option<&Path>) -> Result<ConfigFile, String> {
@@ -37,6 +38,7 @@ fn load_config(path: Option<&Path>) -> Result<ConfigFile, String> {
 pub(super) struct Settings {
     data_dir: PathBuf,
     vocabulary_dir: Option<PathBuf>,
+    min_free_bytes: u64,
 }
 
 fn settings(data: &DataArgs, config: &ConfigFile) -> Settings {
@@ -47,10 +49,23 @@ fn settings(data: &DataArgs, config: &ConfigFile) -> Settings {
             .or_else(|| config.data.clone())
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
         vocabulary_dir: data.vocabulary.clone().or_else(|| config.vocabulary.clone()),
+        min_free_bytes: data
+            .min_free_mb
+            .or(config.min_free_mb)
+            .map_or(crate::store::DEFAULT_MIN_FREE_BYTES, |mebibytes| mebibytes << 20),
     }
 }
 
+/// Opens the service for a command that works on the data directory directly, with its
+/// index up to date (a rebuild the opening started is waited for).
 pub(super) fn open_app(settings: &Settings, load_demo_data: bool) -> Result<App, String> {
+    let app = open_service(settings, load_demo_data)?;
+    app.wait_until_indexed().map_err(|error| error.to_string())?;
+    Ok(app)
+}
+
+/// Opens the service; an index rebuild it needs goes on in the background.
+fn open_service(settings: &Settings, load_demo_data: bool) -> Result<App, String> {
     let admin_token = std::env::var("CITYPEERS_ADMIN_TOKEN")
         .ok()
         .filter(|token| !token.is_empty());
@@ -59,6 +74,7 @@ pub(super) fn open_app(settings: &Settings, load_demo_data: bool) -> Result<App,
         vocabulary_dir: settings.vocabulary_dir.clone(),
         load_demo_data,
         admin_token,
+        min_free_bytes: settings.min_free_bytes,
     })
     .map_err(|error| match error {
         crate::app::OpenError::Store(crate::store::StoreError::Locked(path)) => format!(
@@ -179,8 +195,17 @@ fn execute(command: Command, config: &ConfigFile) -> Result<(), String> {
         }
         Command::Reindex { data } => {
             let started = Instant::now();
-            let app = open_app(&settings(&data, config), false)?;
-            let records = app.reindex().map_err(|error| error.to_string())?;
+            let settings = settings(&data, config);
+            // The index is derived: start from nothing, whatever state its files are in.
+            let index_dir = settings.data_dir.join("index");
+            if index_dir.exists() {
+                std::fs::remove_dir_all(&index_dir)
+                    .map_err(|error| format!("cannot remove the old index {}: {error}", index_dir.display()))?;
+            }
+            // Opening a data directory without an index rebuilds it from the store.
+            let app = open_app(&settings, false)?;
+            let readiness = app.readiness();
+            let records = readiness.indexed_experts + readiness.indexed_cases;
             app.shutdown().map_err(|error| error.to_string())?;
             println!(
                 "reindexed {records} records in {:.1} s",
@@ -217,8 +242,9 @@ fn serve(settings: &Settings, addr: &str, load_demo_data: bool, limits: Limits) 
         let opening = Settings {
             data_dir: settings.data_dir.clone(),
             vocabulary_dir: settings.vocabulary_dir.clone(),
+            min_free_bytes: settings.min_free_bytes,
         };
-        let app = tokio::task::spawn_blocking(move || open_app(&opening, load_demo_data))
+        let app = tokio::task::spawn_blocking(move || open_service(&opening, load_demo_data))
             .await
             .map_err(|error| error.to_string())??;
         let listener = tokio::net::TcpListener::bind(addr)

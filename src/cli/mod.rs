@@ -34,6 +34,9 @@ pub struct DataArgs {
     /// A folder with topics.toml, regions.toml and ranking.toml to use instead of the built-in ones.
     #[arg(long, env = "CITYPEERS_VOCABULARY")]
     pub vocabulary: Option<PathBuf>,
+    /// Refuse writes (507) while less than this much disk space, in MiB, would remain [default: 64]
+    #[arg(long, env = "CITYPEERS_MIN_FREE_MB")]
+    pub min_free_mb: Option<u64>,
 }
 
 #[derive(Args, Debug, Clone)]

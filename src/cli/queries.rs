@@ -33,10 +33,11 @@ pub(super) fn search(
         let regions = &app.vocabulary().regions;
         if cases {
             let page = app.search_cases(&params, true).map_err(|error| error.to_string())?;
-            serde_json::to_value(crate::http::dto::case_listing(&page, regions)).map_err(|error| error.to_string())?
+            serde_json::to_value(crate::wire::answers::case_listing(&page, regions))
+                .map_err(|error| error.to_string())?
         } else {
             let page = app.search_experts(&params, true).map_err(|error| error.to_string())?;
-            serde_json::to_value(crate::http::dto::expert_listing(
+            serde_json::to_value(crate::wire::answers::expert_listing(
                 &page,
                 regions,
                 crate::wire::Visibility::Public,
@@ -101,8 +102,11 @@ pub(super) fn match_command(
                 .join("; "),
             other => other.to_string(),
         })?;
-        serde_json::to_value(crate::http::dto::match_response(&outcome, &app.vocabulary().regions))
-            .map_err(|error| error.to_string())?
+        serde_json::to_value(crate::wire::answers::match_response(
+            &outcome,
+            &app.vocabulary().regions,
+        ))
+        .map_err(|error| error.to_string())?
     };
     if json {
         return print_json(&body);

@@ -5,7 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::app::{App, AppError};
 use crate::domain::{Expert, Status};
 use crate::text::Analyzers;
 
@@ -144,60 +143,56 @@ fn compare(left: &Profile, right: &Profile) -> Option<DuplicatePair> {
     })
 }
 
-impl App {
-    /// Likely duplicate experts (archived ones left out), most similar first.
-    pub fn duplicates(&self) -> Result<Vec<DuplicatePair>, AppError> {
-        let mut profiles = Vec::new();
-        for expert in self.store().experts() {
-            let expert = expert?;
-            if expert.record.status != Status::Archived {
-                profiles.push(profile(self.analyzers(), &expert.record));
-            }
+/// Likely duplicates among `experts` (archived ones left out), most similar first.
+pub fn find_duplicates<'a>(analyzers: &Analyzers, experts: impl IntoIterator<Item = &'a Expert>) -> Vec<DuplicatePair> {
+    let profiles: Vec<Profile> = experts
+        .into_iter()
+        .filter(|expert| expert.status != Status::Archived)
+        .map(|expert| profile(analyzers, expert))
+        .collect();
+    let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
+    for (position, profile) in profiles.iter().enumerate() {
+        let mut keys: HashSet<String> = profile
+            .name_words
+            .iter()
+            .map(|word| format!("n:{}", word.chars().take(3).collect::<String>()))
+            .collect();
+        if let Some(email) = &profile.email {
+            keys.insert(format!("e:{email}"));
         }
-        let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
-        for (position, profile) in profiles.iter().enumerate() {
-            let mut keys: HashSet<String> = profile
-                .name_words
-                .iter()
-                .map(|word| format!("n:{}", word.chars().take(3).collect::<String>()))
-                .collect();
-            if let Some(email) = &profile.email {
-                keys.insert(format!("e:{email}"));
-            }
-            if let Some(phone) = &profile.phone_digits {
-                keys.insert(format!("p:{phone}"));
-            }
-            for key in keys {
-                blocks.entry(key).or_default().push(position);
-            }
+        if let Some(phone) = &profile.phone_digits {
+            keys.insert(format!("p:{phone}"));
         }
-        let mut compared: HashSet<(usize, usize)> = HashSet::new();
-        let mut pairs = Vec::new();
-        for members in blocks.values() {
-            if members.len() < 2 || members.len() > MAX_BLOCK {
-                continue;
-            }
-            for (offset, &left) in members.iter().enumerate() {
-                for &right in &members[offset + 1..] {
-                    let key = (left.min(right), left.max(right));
-                    if !compared.insert(key) {
-                        continue;
-                    }
-                    if let Some(pair) = compare(&profiles[key.0], &profiles[key.1]) {
-                        pairs.push(pair);
-                    }
+        for key in keys {
+            blocks.entry(key).or_default().push(position);
+        }
+    }
+    let mut compared: HashSet<(usize, usize)> = HashSet::new();
+    let mut pairs = Vec::new();
+    for members in blocks.values() {
+        if members.len() < 2 || members.len() > MAX_BLOCK {
+            continue;
+        }
+        for (offset, &left) in members.iter().enumerate() {
+            for &right in &members[offset + 1..] {
+                let key = (left.min(right), left.max(right));
+                if !compared.insert(key) {
+                    continue;
+                }
+                if let Some(pair) = compare(&profiles[key.0], &profiles[key.1]) {
+                    pairs.push(pair);
                 }
             }
         }
-        pairs.sort_by(|left, right| {
-            right
-                .similarity
-                .total_cmp(&left.similarity)
-                .then(left.a.cmp(&right.a))
-                .then(left.b.cmp(&right.b))
-        });
-        Ok(pairs)
     }
+    pairs.sort_by(|left, right| {
+        right
+            .similarity
+            .total_cmp(&left.similarity)
+            .then(left.a.cmp(&right.a))
+            .then(left.b.cmp(&right.b))
+    });
+    pairs
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! Bulk import of experts or cases from JSON arrays, JSON Lines or CSV. Records are read one
-//! at a time, written in chunks (each one atomic and flushed: those records are acknowledged),
-//! and indexed with a single commit at the end. Each record stands or falls alone.
+//! Reading bulk imports: JSON arrays, JSON Lines and CSV files, streamed one record at a time
+//! with the line each came from, and the import report. Each record stands or falls alone; a
+//! file that cannot be read at all is a `FileError`. Writing the records is `app::import`.
 
 use std::io::{BufRead, BufReader, Read};
 
@@ -8,15 +8,24 @@ use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::app::{Actor, App, AppError};
-use crate::domain::{FieldError, RecordId, Status, Versioned};
-use crate::store::AuditAction;
-use crate::wire::{ImportedMetadata, Visibility};
+use crate::domain::{FieldError, RecordId, Versioned};
+use crate::wire::ImportedMetadata;
 
 /// Records written per atomic, flushed store batch.
 pub const CHUNK_RECORDS: usize = 1_000;
 /// A JSON Lines line longer than this is rejected without being parsed.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// A file that cannot be read as a whole (not the problems of single records).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FileError(pub String);
+
+impl FileError {
+    pub fn new(message: impl Into<String>) -> FileError {
+        FileError(message.into())
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImportFormat {
@@ -83,12 +92,12 @@ impl ImportReport {
 }
 
 /// One record read from the file, not yet validated.
-struct Row {
-    line: u64,
-    value: Result<Value, Vec<FieldError>>,
+pub struct Row {
+    pub line: u64,
+    pub value: Result<Value, Vec<FieldError>>,
 }
 
-fn raw_id(value: &Value) -> Option<String> {
+pub fn raw_id(value: &Value) -> Option<String> {
     value
         .get("id")
         .and_then(Value::as_str)
@@ -96,7 +105,7 @@ fn raw_id(value: &Value) -> Option<String> {
 }
 
 /// A stable id for a record imported without one: the same record gets the same id again.
-fn content_id(prefix: &str, parts: &[Option<&Value>]) -> RecordId {
+pub fn content_id(prefix: &str, parts: &[Option<&Value>]) -> RecordId {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update(
@@ -113,140 +122,7 @@ fn content_id(prefix: &str, parts: &[Option<&Value>]) -> RecordId {
     RecordId::from_random_bytes(prefix, &bytes)
 }
 
-impl App {
-    /// Imports records of type `R` from `reader`; `progress` sees the report after each
-    /// acknowledged chunk.
-    pub(crate) fn import_records<R: crate::app::EditableRecord>(
-        &self,
-        reader: impl Read,
-        format: ImportFormat,
-        actor: &Actor,
-        progress: &mut dyn FnMut(&ImportReport),
-    ) -> Result<ImportReport, AppError> {
-        let mut report = ImportReport::default();
-        let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK_RECORDS);
-        let mut flush = |chunk: &mut Vec<Row>, report: &mut ImportReport| -> Result<(), AppError> {
-            if chunk.is_empty() {
-                return Ok(());
-            }
-            let (changes, written) = self.import_chunk::<R>(std::mem::take(chunk), actor, report)?;
-            progress(report);
-            // Index this chunk while the next one is read; one commit comes at the end.
-            self.engine().stage_committed(self.store(), &changes, &written)?;
-            Ok(())
-        };
-        let mut on_row = |row: Row, report: &mut ImportReport| -> Result<(), AppError> {
-            chunk.push(row);
-            if chunk.len() >= CHUNK_RECORDS {
-                flush(&mut chunk, report)?;
-            }
-            Ok(())
-        };
-        match format {
-            ImportFormat::JsonLines => read_json_lines(reader, &mut |row| on_row(row, &mut report))?,
-            ImportFormat::JsonArray => read_json_array(reader, &mut |row| on_row(row, &mut report))?,
-            ImportFormat::Csv => read_csv(reader, R::FIELDS, &mut |row| on_row(row, &mut report))?,
-        }
-        flush(&mut chunk, &mut report)?;
-        let indexing = std::time::Instant::now();
-        self.index_changes()?;
-        tracing::debug!(
-            records = report.acknowledged(),
-            ms = indexing.elapsed().as_millis() as u64,
-            "import indexed"
-        );
-        Ok(report)
-    }
-
-    fn import_chunk<R: crate::app::EditableRecord>(
-        &self,
-        rows: Vec<Row>,
-        actor: &Actor,
-        report: &mut ImportReport,
-    ) -> Result<(Vec<crate::store::Change>, Vec<crate::store::Written>), AppError> {
-        let mut outcome = ImportReport::default();
-        let committed = self.store().write(|tx| -> Result<(), AppError> {
-            for row in rows {
-                let value = match row.value {
-                    Ok(value) => value,
-                    Err(errors) => {
-                        outcome.rejected.push(RejectedRecord {
-                            line: row.line,
-                            id: None,
-                            errors,
-                        });
-                        continue;
-                    }
-                };
-                let reject = |errors: Vec<FieldError>, outcome: &mut ImportReport| {
-                    outcome.rejected.push(RejectedRecord {
-                        line: row.line,
-                        id: raw_id(&value),
-                        errors,
-                    });
-                };
-                let (mut draft, metadata) = match R::draft_from_json(&value, crate::wire::Origin::ImportFile) {
-                    Ok(parsed) => parsed,
-                    Err(errors) => {
-                        reject(errors, &mut outcome);
-                        continue;
-                    }
-                };
-                if R::draft_id(&draft).is_none_or(|id| id.trim().is_empty()) {
-                    let parts = R::IDENTITY_FIELDS
-                        .iter()
-                        .map(|field| value.get(*field))
-                        .collect::<Vec<_>>();
-                    R::set_draft_id(&mut draft, content_id(R::ID_PREFIX, &parts).to_string());
-                }
-                let record = match R::parse(self, draft, Status::Published) {
-                    Ok(record) => record,
-                    Err(errors) => {
-                        reject(errors, &mut outcome);
-                        continue;
-                    }
-                };
-                let id = R::id(&record).clone();
-                let existing = R::read(tx, &id)?;
-                let (stored, before) = match existing {
-                    Some(current) if current.record == record => {
-                        outcome.unchanged += 1;
-                        continue;
-                    }
-                    Some(current) => {
-                        let before = R::to_json(self, &current, Visibility::Admin);
-                        outcome.updated += 1;
-                        let updated = Versioned {
-                            record,
-                            version: current.version + 1,
-                            created_at: current.created_at,
-                            updated_at: crate::app::now(),
-                        };
-                        (updated, Some(before))
-                    }
-                    None => {
-                        outcome.created += 1;
-                        (new_versioned(record, &metadata), None)
-                    }
-                };
-                let after = R::to_json(self, &stored, Visibility::Admin);
-                let changes = super::audit::field_changes(before.as_ref(), Some(&after), R::FIELDS);
-                let entry = crate::app::audit_entry(actor, AuditAction::Import, Some(stored.version), changes);
-                R::write(tx, stored)?;
-                tx.append_audit(R::KIND, &id, &entry, false)?;
-            }
-            Ok(())
-        })?;
-        report.created += outcome.created;
-        report.updated += outcome.updated;
-        report.unchanged += outcome.unchanged;
-        report.rejected.extend(outcome.rejected);
-        Ok((committed.changes, committed.written))
-    }
-}
-
-fn new_versioned<T>(record: T, metadata: &ImportedMetadata) -> Versioned<T> {
-    let timestamp = crate::app::now();
+pub fn new_versioned<T>(record: T, metadata: &ImportedMetadata, timestamp: crate::domain::Timestamp) -> Versioned<T> {
     let created_at = metadata.created_at.unwrap_or(timestamp);
     Versioned {
         record,
@@ -256,7 +132,10 @@ fn new_versioned<T>(record: T, metadata: &ImportedMetadata) -> Versioned<T> {
     }
 }
 
-fn read_json_lines(reader: impl Read, on_row: &mut dyn FnMut(Row) -> Result<(), AppError>) -> Result<(), AppError> {
+pub fn read_json_lines<E: From<FileError>>(
+    reader: impl Read,
+    on_row: &mut dyn FnMut(Row) -> Result<(), E>,
+) -> Result<(), E> {
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
     let mut line_number = 0u64;
     let mut buffer = Vec::new();
@@ -266,7 +145,7 @@ fn read_json_lines(reader: impl Read, on_row: &mut dyn FnMut(Row) -> Result<(), 
             .by_ref()
             .take(MAX_LINE_BYTES as u64 + 1)
             .read_until(b'\n', &mut buffer)
-            .map_err(|error| AppError::bad_request(format!("could not read the file: {error}")))?;
+            .map_err(|error| FileError::new(format!("could not read the file: {error}")))?;
         if read == 0 {
             return Ok(());
         }
@@ -276,7 +155,7 @@ fn read_json_lines(reader: impl Read, on_row: &mut dyn FnMut(Row) -> Result<(), 
             let mut rest = Vec::new();
             reader
                 .read_until(b'\n', &mut rest)
-                .map_err(|error| AppError::bad_request(error.to_string()))?;
+                .map_err(|error| FileError::new(error.to_string()))?;
             on_row(Row {
                 line: line_number,
                 value: Err(vec![FieldError::new(
@@ -301,12 +180,15 @@ fn read_json_lines(reader: impl Read, on_row: &mut dyn FnMut(Row) -> Result<(), 
 }
 
 /// Streams the elements of a top-level JSON array, one `Value` at a time.
-fn read_json_array(reader: impl Read, on_row: &mut dyn FnMut(Row) -> Result<(), AppError>) -> Result<(), AppError> {
-    struct Elements<'a> {
-        on_row: &'a mut dyn FnMut(Row) -> Result<(), AppError>,
-        failure: Option<AppError>,
+pub fn read_json_array<E: From<FileError>>(
+    reader: impl Read,
+    on_row: &mut dyn FnMut(Row) -> Result<(), E>,
+) -> Result<(), E> {
+    struct Elements<'a, E> {
+        on_row: &'a mut dyn FnMut(Row) -> Result<(), E>,
+        failure: Option<E>,
     }
-    impl<'de> Visitor<'de> for &mut Elements<'_> {
+    impl<'de, E> Visitor<'de> for &mut Elements<'_, E> {
         type Value = ();
         fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
             formatter.write_str("a JSON array of records")
@@ -326,7 +208,7 @@ fn read_json_array(reader: impl Read, on_row: &mut dyn FnMut(Row) -> Result<(), 
             Ok(())
         }
     }
-    impl<'de> DeserializeSeed<'de> for &mut Elements<'_> {
+    impl<'de, E> DeserializeSeed<'de> for &mut Elements<'_, E> {
         type Value = ();
         fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
             deserializer.deserialize_seq(self)
@@ -340,21 +222,25 @@ fn read_json_array(reader: impl Read, on_row: &mut dyn FnMut(Row) -> Result<(), 
     if let Some(failure) = elements.failure {
         return Err(failure);
     }
-    result.map_err(|error| AppError::bad_request(format!("the body is not a valid JSON array of records: {error}")))
+    result.map_err(|error| {
+        E::from(FileError::new(format!(
+            "the body is not a valid JSON array of records: {error}"
+        )))
+    })
 }
 
-fn read_csv(
+pub fn read_csv<E: From<FileError>>(
     reader: impl Read,
     known_fields: &[&str],
-    on_row: &mut dyn FnMut(Row) -> Result<(), AppError>,
-) -> Result<(), AppError> {
+    on_row: &mut dyn FnMut(Row) -> Result<(), E>,
+) -> Result<(), E> {
     let mut csv_reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::Headers)
         .from_reader(reader);
     let headers: Vec<String> = csv_reader
         .headers()
-        .map_err(|error| AppError::bad_request(format!("could not read the CSV header: {error}")))?
+        .map_err(|error| FileError::new(format!("could not read the CSV header: {error}")))?
         .iter()
         .map(|header| header.trim_start_matches('\u{feff}').trim().to_string())
         .collect();
@@ -366,11 +252,11 @@ fn read_csv(
         .collect();
     if !unknown.is_empty() {
         let names: Vec<String> = unknown.iter().map(|header| format!("'{header}'")).collect();
-        return Err(AppError::bad_request(format!(
+        return Err(E::from(FileError::new(format!(
             "unknown CSV column(s) {}; the columns are: {}",
             names.join(", "),
             known_fields.join(", ")
-        )));
+        ))));
     }
     let mut record = csv::StringRecord::new();
     loop {
@@ -402,27 +288,6 @@ fn read_csv(
                 ) {
                     return Ok(());
                 }
-            }
-        }
-    }
-}
-
-impl App {
-    /// Imports experts or cases; see `import_records`.
-    pub fn import(
-        &self,
-        kind: crate::domain::RecordKind,
-        reader: impl Read,
-        format: ImportFormat,
-        actor: &Actor,
-        progress: &mut dyn FnMut(&ImportReport),
-    ) -> Result<ImportReport, AppError> {
-        match kind {
-            crate::domain::RecordKind::Expert => {
-                self.import_records::<crate::domain::Expert>(reader, format, actor, progress)
-            }
-            crate::domain::RecordKind::Case => {
-                self.import_records::<crate::domain::Case>(reader, format, actor, progress)
             }
         }
     }

@@ -1,8 +1,8 @@
-//! Staff use cases beyond single edits: bulk import, export, duplicate detection, the audit
-//! trail's field-level diffs, and the built-in demo data.
+//! Pure helpers for staff work, no I/O and no service: reading import files, comparing
+//! profiles for duplicates, the audit trail's field-level diffs, and the built-in demo data.
+//! The use cases themselves live in `app`.
 
 pub mod audit;
 pub mod demo;
 pub mod duplicates;
-pub mod export;
 pub mod import;

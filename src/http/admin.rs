@@ -11,7 +11,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::dto;
 use super::error::ApiError;
 use super::extract::{
     IfMatch, MAX_IMPORT_BODY_BYTES, content_type, if_match, json_body, only_known, query_pairs, read_body, single,
@@ -22,6 +21,7 @@ use crate::app::{Actor, App, AppError, EditableRecord, VersionCheck};
 use crate::curation::import::ImportFormat;
 use crate::domain::{Case, Expert, RecordKind, Versioned};
 use crate::wire::Visibility;
+use crate::wire::answers as dto;
 
 fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();

@@ -112,7 +112,14 @@ impl From<AppError> for ApiError {
                 "precondition_failed",
                 error.to_string(),
             ),
-            AppError::Unavailable(message) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", message),
+            AppError::Unavailable(message) => ApiError {
+                retry_after_seconds: Some(5),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", message)
+            },
+            AppError::InsufficientStorage(message) => ApiError {
+                retry_after_seconds: Some(60),
+                ..ApiError::new(StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage", message)
+            },
             AppError::Internal(details) => {
                 tracing::error!(error = %details, "request failed inside the service");
                 ApiError::new(

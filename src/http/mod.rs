@@ -3,7 +3,6 @@
 //! (`app`) on the blocking pool, never the engines.
 
 mod admin;
-pub(crate) mod dto;
 mod error;
 mod extract;
 mod ops;

@@ -38,7 +38,10 @@ pub async fn readyz(State(state): State<HttpState>) -> Response {
     if readiness.is_ready() {
         Json(body).into_response()
     } else {
-        let error = json!({"error": {"code": "not_ready", "message": "the index is catching up with the store"}, "readiness": body});
+        let reason = readiness
+            .problem
+            .unwrap_or_else(|| "the index is catching up with the store".to_string());
+        let error = json!({"error": {"code": "not_ready", "message": reason}, "readiness": body});
         (StatusCode::SERVICE_UNAVAILABLE, Json(error)).into_response()
     }
 }

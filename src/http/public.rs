@@ -10,13 +10,13 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::dto;
 use super::error::ApiError;
 use super::extract::{json_body, only_known, query_pairs, repeated, single};
 use super::{HttpState, blocking, too_many};
 use crate::app::{ListingParams, MatchInput};
 use crate::domain::ContactRequestDraft;
 use crate::matching::ReasonLanguage;
+use crate::wire::answers as dto;
 use crate::wire::{self, Visibility};
 
 const LISTING_PARAMETERS: [&str; 8] = [

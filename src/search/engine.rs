@@ -1,6 +1,7 @@
-//! Opening, writing and catching up the indexes; see the module documentation.
+//! Opening the indexes (healing what a crash left), taking updates with the store sequence
+//! they come from, and committing them; see the module documentation.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -14,8 +15,7 @@ use tracing::{info, warn};
 use super::SearchError;
 use super::schema::{CaseFields, ExpertFields, case_document, case_schema, expert_document, expert_schema};
 use super::segments::SegmentTables;
-use crate::domain::{RecordId, RecordKind};
-use crate::store::{Change, Store, Written};
+use crate::domain::{Case, Expert, RecordId, RecordKind, Versioned};
 use crate::text::Analyzers;
 use crate::vocab::Vocabulary;
 
@@ -23,6 +23,7 @@ const EXPERT_WRITER_BUDGET_BYTES: usize = 64 * 1024 * 1024;
 const CASE_WRITER_BUDGET_BYTES: usize = 32 * 1024 * 1024;
 
 pub(super) struct KindIndex<F> {
+    pub index: Index,
     pub reader: IndexReader,
     /// Per-segment tables for filters, facets and ranking features.
     pub tables: SegmentTables,
@@ -38,23 +39,41 @@ impl<F> KindIndex<F> {
 struct Writers {
     experts: IndexWriter<TantivyDocument>,
     cases: IndexWriter<TantivyDocument>,
-    /// Changes added to the writers but not committed yet (see `stage`).
+    /// Updates added to the writers but not committed yet.
     staged: Staged,
 }
 
 #[derive(Default)]
 struct Staged {
-    /// The last change added to the writers; 0 when nothing is staged.
+    /// The sequence of the last update added to the writers; 0 when nothing is staged.
     seq: u64,
-    changes: u64,
+    updates: u64,
     erased: Vec<(RecordKind, RecordId)>,
 }
 
-/// What a catch-up did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CatchUp {
-    pub applied_changes: u64,
-    pub covered_seq: u64,
+/// One change for the index: a record as it now is, or its removal.
+#[derive(Clone, Copy, Debug)]
+pub enum IndexUpdate<'a> {
+    Expert(&'a Versioned<Expert>),
+    Case(&'a Versioned<Case>),
+    /// The record is gone; `erased` also purges its text from the index files.
+    Remove {
+        kind: RecordKind,
+        id: &'a RecordId,
+        erased: bool,
+    },
+}
+
+/// What opening the indexes found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// The indexes were created afresh (new, from another schema, or unusable): they must be
+    /// rebuilt from the store.
+    pub needs_rebuild: bool,
+    /// Why, when they were unusable.
+    pub reason: Option<String>,
+    /// Files a crash left behind that no commit referenced, removed before opening.
+    pub stray_files_removed: usize,
 }
 
 pub struct SearchEngine {
@@ -66,21 +85,101 @@ pub struct SearchEngine {
     covered_seq: AtomicU64,
 }
 
-fn open_index(path: &Path, schema: Schema, analyzers: &Analyzers) -> Result<(Index, bool), SearchError> {
-    std::fs::create_dir_all(path)?;
-    let directory = MmapDirectory::open(path)?;
-    let opened = match Index::open_or_create(directory, schema.clone()) {
-        Ok(index) => (index, false),
-        Err(error) => {
-            // A schema from another version, or damaged files: start afresh and rebuild from the store.
-            warn!(path = %path.display(), %error, "index unusable, recreating it from the store");
-            std::fs::remove_dir_all(path)?;
-            std::fs::create_dir_all(path)?;
-            (Index::create_in_dir(path, schema)?, true)
+const KEPT_FILES: [&str; 4] = [
+    "meta.json",
+    ".managed.json",
+    ".tantivy-meta.lock",
+    ".tantivy-writer.lock",
+];
+
+/// Removes the files of `dir` that the last commit does not reference: segments and delete
+/// files a crash left half-written would otherwise collide with the next commit's names.
+fn remove_unreferenced_files(dir: &Path) -> Result<usize, SearchError> {
+    let index = Index::open_in_dir(dir)?;
+    let mut referenced: std::collections::HashSet<String> = KEPT_FILES.iter().map(|name| name.to_string()).collect();
+    for segment in index.load_metas()?.segments {
+        let uuid = segment.id().uuid_string();
+        for extension in ["idx", "pos", "term", "store", "fast", "fieldnorm"] {
+            referenced.insert(format!("{uuid}.{extension}"));
         }
-    };
-    analyzers.register(opened.0.tokenizers());
-    Ok(opened)
+        if segment.has_deletes() {
+            referenced.insert(
+                segment
+                    .relative_path(tantivy::index::SegmentComponent::Delete)
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+    drop(index);
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if referenced.contains(&name) || !entry.file_type()?.is_file() {
+            continue;
+        }
+        std::fs::remove_file(entry.path())?;
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+/// Moves an unusable index folder aside (keeping only the latest such copy, for inspection).
+fn move_aside(path: &Path) -> Result<PathBuf, SearchError> {
+    let aside = path.with_extension("unusable");
+    if aside.exists() {
+        std::fs::remove_dir_all(&aside)?;
+    }
+    std::fs::rename(path, &aside)?;
+    Ok(aside)
+}
+
+/// An index opened with its writer, or why it could not be.
+fn try_open(
+    path: &Path,
+    schema: &Schema,
+    analyzers: &Analyzers,
+    budget: usize,
+) -> Result<(Index, IndexWriter<TantivyDocument>, bool, usize), SearchError> {
+    let exists = path.join("meta.json").exists();
+    let stray = if exists { remove_unreferenced_files(path)? } else { 0 };
+    let directory = MmapDirectory::open(path)?;
+    let index = Index::open_or_create(directory, schema.clone())?;
+    analyzers.register(index.tokenizers());
+    let writer = index.writer_with_num_threads(1, budget)?;
+    Ok((index, writer, !exists, stray))
+}
+
+/// Opens the index at `path` with its writer. Whatever a crash left, this succeeds when the
+/// folder can be written at all: stray files are removed, and an index that still cannot be
+/// opened (damaged, from another schema) is moved aside and created afresh.
+fn open_healing(
+    path: &Path,
+    schema: Schema,
+    analyzers: &Analyzers,
+    budget: usize,
+    report: &mut OpenReport,
+) -> Result<(Index, IndexWriter<TantivyDocument>), SearchError> {
+    std::fs::create_dir_all(path)?;
+    match try_open(path, &schema, analyzers, budget) {
+        Ok((index, writer, created, stray)) => {
+            report.stray_files_removed += stray;
+            report.needs_rebuild |= created;
+            Ok((index, writer))
+        }
+        Err(error) => {
+            let aside = move_aside(path)?;
+            warn!(path = %path.display(), aside = %aside.display(), %error, "index unusable; moved aside, rebuilding it from the store");
+            report.needs_rebuild = true;
+            report.reason = Some(format!("the index at {} could not be opened ({error})", path.display()));
+            std::fs::create_dir_all(path)?;
+            let index = Index::create_in_dir(path, schema)?;
+            analyzers.register(index.tokenizers());
+            let writer = index.writer_with_num_threads(1, budget)?;
+            Ok((index, writer))
+        }
+    }
 }
 
 fn committed_seq(index: &Index) -> Result<u64, SearchError> {
@@ -96,28 +195,53 @@ fn open_reader(index: &Index) -> Result<IndexReader, SearchError> {
 }
 
 impl SearchEngine {
-    /// Opens (or creates) the indexes under `dir` and brings them up to date with `store`.
+    /// Opens (or creates) the indexes under `dir`, healing what a crash left. The report says
+    /// whether they must be rebuilt from the store; otherwise they cover `covered_seq()`.
     pub fn open(
         dir: &Path,
-        store: &Store,
         vocabulary: Arc<Vocabulary>,
         analyzers: Analyzers,
-    ) -> Result<SearchEngine, SearchError> {
+    ) -> Result<(SearchEngine, OpenReport), SearchError> {
         let (expert_schema, expert_fields) = expert_schema();
         let (case_schema, case_fields) = case_schema();
-        let (expert_index, experts_recreated) = open_index(&dir.join("experts"), expert_schema, &analyzers)?;
-        let (case_index, cases_recreated) = open_index(&dir.join("cases"), case_schema, &analyzers)?;
-        let experts_writer = expert_index.writer_with_num_threads(1, EXPERT_WRITER_BUDGET_BYTES)?;
-        let cases_writer = case_index.writer_with_num_threads(1, CASE_WRITER_BUDGET_BYTES)?;
-        let covered = committed_seq(&expert_index)?.min(committed_seq(&case_index)?);
+        let mut report = OpenReport::default();
+        let (expert_index, experts_writer) = open_healing(
+            &dir.join("experts"),
+            expert_schema,
+            &analyzers,
+            EXPERT_WRITER_BUDGET_BYTES,
+            &mut report,
+        )?;
+        let (case_index, cases_writer) = open_healing(
+            &dir.join("cases"),
+            case_schema,
+            &analyzers,
+            CASE_WRITER_BUDGET_BYTES,
+            &mut report,
+        )?;
+        if report.stray_files_removed > 0 {
+            info!(
+                files = report.stray_files_removed,
+                "removed index files no commit referenced"
+            );
+        }
+        let expert_seq = committed_seq(&expert_index)?;
+        let case_seq = committed_seq(&case_index)?;
+        if expert_seq != case_seq {
+            // A crash between the two commits: the older one decides, the newer one is rebuilt.
+            report.needs_rebuild = true;
+        }
+        let covered = if report.needs_rebuild { 0 } else { expert_seq };
         let engine = SearchEngine {
             experts: KindIndex {
                 reader: open_reader(&expert_index)?,
+                index: expert_index,
                 tables: SegmentTables::new(true),
                 fields: expert_fields,
             },
             cases: KindIndex {
                 reader: open_reader(&case_index)?,
+                index: case_index,
                 tables: SegmentTables::new(false),
                 fields: case_fields,
             },
@@ -130,25 +254,23 @@ impl SearchEngine {
             })),
             covered_seq: AtomicU64::new(covered),
         };
-        let store_is_behind = covered > store.last_seq();
-        if experts_recreated || cases_recreated || store_is_behind {
-            engine.rebuild(store)?;
-        } else {
-            let caught_up = engine.catch_up(store)?;
-            if caught_up.applied_changes > 0 {
-                info!(
-                    changes = caught_up.applied_changes,
-                    seq = caught_up.covered_seq,
-                    "index caught up with the store"
-                );
-            }
-        }
-        Ok(engine)
+        Ok((engine, report))
     }
 
     /// The store sequence the committed index covers.
     pub fn covered_seq(&self) -> u64 {
         self.covered_seq.load(Ordering::SeqCst)
+    }
+
+    /// The sequence of the last update added, committed or not.
+    pub fn staged_seq(&self) -> u64 {
+        let staged = self
+            .writers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map_or(0, |writers| writers.staged.seq);
+        staged.max(self.covered_seq())
     }
 
     pub fn vocabulary(&self) -> &Vocabulary {
@@ -178,121 +300,98 @@ impl SearchEngine {
         work(writers)
     }
 
-    /// Applies every change the store made after what the index covers, commits once, and
-    /// makes the result visible. Concurrent callers share the work: a caller returns once its
-    /// own store changes are committed to the index.
-    pub fn catch_up(&self, store: &Store) -> Result<CatchUp, SearchError> {
+    /// Adds updates that bring the index to store sequence `seq` to the writers, without
+    /// committing them. Nothing is visible or durable in the index until `commit`.
+    pub fn stage(&self, seq: u64, updates: &[IndexUpdate<'_>]) -> Result<(), SearchError> {
         self.with_writers(|writers| {
-            let start = self.covered_seq();
-            // Sequence numbers also number audit entries and contact requests; every change up
-            // to the store's last sequence at this moment is in the change log already.
-            let store_seq_at_start = store.last_seq();
-            self.add_changes(writers, store)?;
-            let staged = std::mem::take(&mut writers.staged);
-            let covered = start.max(store_seq_at_start).max(staged.seq);
-            if staged.changes == 0 {
-                if covered > start {
-                    self.covered_seq.store(covered, Ordering::SeqCst);
-                }
-                return Ok(CatchUp {
-                    applied_changes: 0,
-                    covered_seq: covered,
-                });
+            for update in updates {
+                self.add_update(writers, update)?;
             }
-            self.commit_both(writers, covered)?;
-            if !staged.erased.is_empty() {
-                self.purge_erased(writers, &staged.erased)?;
-            }
-            store.prune_changes_through(covered)?;
-            Ok(CatchUp {
-                applied_changes: staged.changes,
-                covered_seq: covered,
-            })
+            writers.staged.seq = writers.staged.seq.max(seq);
+            Ok(())
         })
-    }
-
-    /// Adds the store's new changes to the writers without committing them, so that a long
-    /// import can index one chunk while it reads the next. Nothing is visible or durable in
-    /// the index until `catch_up` commits; after a crash the change log still has them all.
-    pub fn stage(&self, store: &Store) -> Result<u64, SearchError> {
-        self.with_writers(|writers| self.add_changes(writers, store))
-    }
-
-    /// Like `stage`, with the records a write just committed: when nothing else was written
-    /// in between, they are indexed as they are, without reading them back from the store.
-    pub fn stage_committed(&self, store: &Store, changes: &[Change], written: &[Written]) -> Result<u64, SearchError> {
-        self.with_writers(|writers| {
-            let from = self.covered_seq().max(writers.staged.seq);
-            let contiguous = changes.first().is_some_and(|first| first.seq == from + 1);
-            if !contiguous {
-                return self.add_changes(writers, store);
-            }
-            for record in written {
-                self.index_written(writers, record)?;
-            }
-            for change in changes {
-                if change.erased {
-                    writers.staged.erased.push((change.kind, change.id.clone()));
-                }
-                writers.staged.seq = writers.staged.seq.max(change.seq);
-                writers.staged.changes += 1;
-            }
-            Ok(changes.len() as u64)
-        })
-    }
-
-    fn add_changes(&self, writers: &mut Writers, store: &Store) -> Result<u64, SearchError> {
-        let from = self.covered_seq().max(writers.staged.seq);
-        let mut added = 0;
-        for change in store.changes_after(from) {
-            let change = change?;
-            self.apply_one(writers, store, change.kind, &change.id)?;
-            if change.erased {
-                writers.staged.erased.push((change.kind, change.id.clone()));
-            }
-            writers.staged.seq = writers.staged.seq.max(change.seq);
-            writers.staged.changes += 1;
-            added += 1;
-        }
-        Ok(added)
-    }
-
-    fn apply_one(
-        &self,
-        writers: &mut Writers,
-        store: &Store,
-        kind: RecordKind,
-        id: &RecordId,
-    ) -> Result<(), SearchError> {
-        let current = match kind {
-            RecordKind::Expert => store.expert(id)?.map(|expert| Written::Expert(Box::new(expert))),
-            RecordKind::Case => store.case(id)?.map(|case| Written::Case(Box::new(case))),
-        };
-        self.index_written(writers, &current.unwrap_or_else(|| Written::Removed(kind, id.clone())))
     }
 
     /// Replaces a record's document in the writer (delete by id, then add), or deletes it.
-    fn index_written(&self, writers: &mut Writers, record: &Written) -> Result<(), SearchError> {
-        match record {
-            Written::Expert(expert) => {
+    fn add_update(&self, writers: &mut Writers, update: &IndexUpdate<'_>) -> Result<(), SearchError> {
+        writers.staged.updates += 1;
+        match update {
+            IndexUpdate::Expert(expert) => {
                 let id = Term::from_field_text(self.experts.fields.common.id, expert.record.id.as_str());
                 writers.experts.delete_term(id);
                 let document = expert_document(&self.experts.fields, &self.vocabulary, &self.analyzers, expert);
                 writers.experts.add_document(document)?;
             }
-            Written::Case(case) => {
+            IndexUpdate::Case(case) => {
                 let id = Term::from_field_text(self.cases.fields.common.id, case.record.id.as_str());
                 writers.cases.delete_term(id);
                 let document = case_document(&self.cases.fields, &self.vocabulary, &self.analyzers, case);
                 writers.cases.add_document(document)?;
             }
-            Written::Removed(kind, id) => {
+            IndexUpdate::Remove { kind, id, erased } => {
                 let (writer, field) = match kind {
                     RecordKind::Expert => (&writers.experts, self.experts.fields.common.id),
                     RecordKind::Case => (&writers.cases, self.cases.fields.common.id),
                 };
                 writer.delete_term(Term::from_field_text(field, id.as_str()));
+                if *erased {
+                    writers.staged.erased.push((*kind, (*id).clone()));
+                }
             }
+        }
+        Ok(())
+    }
+
+    /// Commits what is staged as covering store sequence `covered`, makes it visible, and
+    /// rewrites the segments that held erased records. Returns how many updates it committed.
+    /// On failure nothing staged survives: the writers start again from the last commit, and
+    /// the caller stages the same changes again.
+    pub fn commit(&self, covered: u64) -> Result<u64, SearchError> {
+        let mut guard = self.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let writers = guard.as_mut().ok_or_else(|| {
+            SearchError::Engine(tantivy::TantivyError::InternalError("the index is shut down".into()))
+        })?;
+        let result = self.commit_staged(writers, covered);
+        if result.is_err() {
+            // A failed commit (a full disk, say) can leave a writer unusable: start afresh.
+            match self.new_writers() {
+                Ok(fresh) => *guard = Some(fresh),
+                Err(error) => warn!(%error, "could not reopen the index writers; retrying later"),
+            }
+        }
+        result
+    }
+
+    fn commit_staged(&self, writers: &mut Writers, covered: u64) -> Result<u64, SearchError> {
+        let staged = std::mem::take(&mut writers.staged);
+        if staged.updates == 0 && covered <= self.covered_seq() {
+            return Ok(0);
+        }
+        self.commit_both(writers, covered.max(staged.seq))?;
+        if !staged.erased.is_empty() {
+            self.purge_erased(writers, &staged.erased)?;
+        }
+        Ok(staged.updates)
+    }
+
+    fn new_writers(&self) -> Result<Writers, SearchError> {
+        Ok(Writers {
+            experts: self
+                .experts
+                .index
+                .writer_with_num_threads(1, EXPERT_WRITER_BUDGET_BYTES)?,
+            cases: self.cases.index.writer_with_num_threads(1, CASE_WRITER_BUDGET_BYTES)?,
+            staged: Staged::default(),
+        })
+    }
+
+    /// Drops what is staged (after a failed write elsewhere): the writers start again from
+    /// the last commit.
+    pub fn discard_staged(&self) -> Result<(), SearchError> {
+        let mut guard = self.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if guard.is_some() {
+            *guard = None;
+            *guard = Some(self.new_writers()?);
         }
         Ok(())
     }
@@ -311,41 +410,18 @@ impl SearchEngine {
         Ok(())
     }
 
-    /// Rebuilds both indexes from the store (`citypeers reindex`, or an unusable index).
-    pub fn rebuild(&self, store: &Store) -> Result<CatchUp, SearchError> {
+    /// Empties both indexes in the writers (not committed): the start of a rebuild, whose
+    /// records are then staged and committed as usual.
+    pub fn clear(&self) -> Result<(), SearchError> {
         self.with_writers(|writers| {
-            let covered = store.last_seq();
-            writers.staged = Staged::default();
+            // Counted as an update: the emptied indexes are committed even with no records.
+            writers.staged = Staged {
+                updates: 1,
+                ..Staged::default()
+            };
             writers.experts.delete_all_documents()?;
             writers.cases.delete_all_documents()?;
-            let mut applied = 0u64;
-            for expert in store.experts() {
-                let expert = expert?;
-                writers.experts.add_document(expert_document(
-                    &self.experts.fields,
-                    &self.vocabulary,
-                    &self.analyzers,
-                    &expert,
-                ))?;
-                applied += 1;
-            }
-            for case in store.cases() {
-                let case = case?;
-                writers.cases.add_document(case_document(
-                    &self.cases.fields,
-                    &self.vocabulary,
-                    &self.analyzers,
-                    &case,
-                ))?;
-                applied += 1;
-            }
-            self.commit_both(writers, covered)?;
-            store.prune_changes_through(covered)?;
-            info!(records = applied, seq = covered, "index rebuilt from the store");
-            Ok(CatchUp {
-                applied_changes: applied,
-                covered_seq: covered,
-            })
+            Ok(())
         })
     }
 

@@ -1,7 +1,8 @@
 //! The search engine: the only code that knows tantivy indexes. Two indexes (experts, cases),
 //! one long-lived single-threaded writer each and one reader each, reloaded after every
-//! commit. Every commit records the store sequence it covers, so that the index can catch up
-//! from the store's change log after a crash.
+//! commit. It never reads the store: an indexer (`app/indexer.rs`) hands it updates with the
+//! store sequence they bring it to, and every commit records that sequence, so that the
+//! indexer knows where to resume after a crash.
 
 mod baseline;
 mod collect;
@@ -13,7 +14,7 @@ mod segments;
 mod suggest;
 
 pub use collect::{FacetCounts, FacetFilters, RankOrder};
-pub use engine::{CatchUp, SearchEngine};
+pub use engine::{IndexUpdate, OpenReport, SearchEngine};
 pub use query::{AnalysedQuery, QueryLimits, QueryWord, TextWeights, TopicClauseWeights};
 pub use retrieve::{CandidateFeatures, CaseHit, Listing, ListingRequest, MatchRetrieval};
 pub use schema::{
@@ -28,8 +29,6 @@ pub enum SearchError {
     Engine(#[from] tantivy::TantivyError),
     #[error("index directory: {0}")]
     Directory(#[from] tantivy::directory::error::OpenDirectoryError),
-    #[error("store: {0}")]
-    Store(#[from] crate::store::StoreError),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
 }

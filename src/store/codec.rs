@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 
 use super::StoreError;
-use super::keys::{KEY_BYTES, KeySlot, open_sealed, seal};
+use super::crypto::{KEY_BYTES, KeySlot, open_sealed, seal};
 use crate::domain::{
     Case, CaseDraft, ContactRequest, ContactRequestDraft, Expert, ExpertDraft, Status, Timestamp, Versioned,
 };
@@ -280,12 +280,59 @@ pub(super) fn decode_audit(bytes: &[u8]) -> Result<AuditEntry, StoreError> {
     })
 }
 
+/// Where staff are with a contact request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContactStatus {
+    #[default]
+    New,
+    Forwarded,
+    Closed,
+}
+
+impl ContactStatus {
+    pub const ALL: [ContactStatus; 3] = [ContactStatus::New, ContactStatus::Forwarded, ContactStatus::Closed];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ContactStatus::New => "new",
+            ContactStatus::Forwarded => "forwarded",
+            ContactStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ContactStatus> {
+        ContactStatus::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+}
+
+/// One step in a contact request's handling: who set which status, when, with what note.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusChange {
+    pub at: Timestamp,
+    pub actor: String,
+    pub status: ContactStatus,
+    pub note: Option<String>,
+}
+
 /// A contact request as staff see it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredContactRequest {
     pub id: String,
     pub received_at: Timestamp,
     pub request: ContactRequest,
+    pub status: ContactStatus,
+    pub note: Option<String>,
+    /// Status changes, oldest first (empty while the request is new and untouched).
+    pub history: Vec<StatusChange>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredStatusChangeV1 {
+    at: String,
+    actor: String,
+    status: ContactStatus,
+    note: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -297,6 +344,12 @@ struct StoredContactRequestV1 {
     email: String,
     organisation: Option<String>,
     message: String,
+    #[serde(default)]
+    status: ContactStatus,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    history: Vec<StoredStatusChangeV1>,
 }
 
 pub(super) fn encode_contact_request(stored: &StoredContactRequest) -> Result<Vec<u8>, StoreError> {
@@ -309,6 +362,18 @@ pub(super) fn encode_contact_request(stored: &StoredContactRequest) -> Result<Ve
         email: request.email.clone(),
         organisation: request.organisation.clone(),
         message: request.message.clone(),
+        status: stored.status,
+        note: stored.note.clone(),
+        history: stored
+            .history
+            .iter()
+            .map(|change| StoredStatusChangeV1 {
+                at: format_time(change.at),
+                actor: change.actor.clone(),
+                status: change.status,
+                note: change.note.clone(),
+            })
+            .collect(),
     })?)
 }
 
@@ -322,10 +387,22 @@ pub(super) fn decode_contact_request(bytes: &[u8]) -> Result<StoredContactReques
         message: Some(stored.message),
     })
     .map_err(|errors| corrupt("contact request", errors))?;
+    let mut history = Vec::with_capacity(stored.history.len());
+    for change in stored.history {
+        history.push(StatusChange {
+            at: parse_time(&change.at)?,
+            actor: change.actor,
+            status: change.status,
+            note: change.note,
+        });
+    }
     Ok(StoredContactRequest {
         id: stored.id,
         received_at: parse_time(&stored.received_at)?,
         request,
+        status: stored.status,
+        note: stored.note,
+        history,
     })
 }
 

@@ -1,34 +1,59 @@
-//! The store: the only code that knows sled. It is the source of truth: versioned records,
-//! a change log with sequence numbers that the search index catches up from, the audit
-//! trail, contact requests, merge redirects and admin tokens. Every write is one atomic
-//! sled batch, flushed before it is acknowledged.
+//! The store: the source of truth, behind one interface (`RecordStore` and its write
+//! `Transaction`) with an embedded implementation over sled (`embedded/`). Versioned records,
+//! a change log numbered by sequence that indexers catch up from, the audit trail, contact
+//! requests, merge redirects and admin tokens. Every write is one atomic transaction, durable
+//! before it is acknowledged. Personal data is sealed with a key per record (`crypto`), so that
+//! destroying the key erases every old copy of it.
 
 mod codec;
-mod keys;
-mod write;
+pub(crate) mod crypto;
+mod embedded;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-pub use codec::{AuditAction, AuditEntry, FieldChange, StoredContactRequest, StoredToken};
-use keys::{KEY_BYTES, KeyFile, KeySlot, PLAINTEXT_SLOT};
-pub use write::WriteTx;
+pub use codec::{AuditAction, AuditEntry, ContactStatus, FieldChange, StatusChange, StoredContactRequest, StoredToken};
+pub use embedded::SledStore;
 
-use crate::domain::{Case, Expert, RecordId, RecordKind, Versioned};
+/// The disk space writes leave free unless configured.
+pub const DEFAULT_MIN_FREE_BYTES: u64 = 64 << 20;
+
+use crate::domain::{Case, ContactRequest, Expert, RecordId, RecordKind, Timestamp, Versioned};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the data directory {0} is in use by another citypeers process")]
     Locked(PathBuf),
+    #[error("the data directory {0} cannot be written: {1}")]
+    NotWritable(PathBuf, String),
+    #[error("no space left for the data directory: {0}")]
+    Full(String),
     #[error("storage engine: {0}")]
-    Engine(#[from] sled::Error),
+    Engine(String),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("encoding: {0}")]
     Encoding(#[from] serde_json::Error),
+}
+
+impl StoreError {
+    /// An I/O error, told apart when it means the disk is full.
+    pub fn from_io(error: std::io::Error) -> StoreError {
+        if is_disk_full(&error) {
+            StoreError::Full(error.to_string())
+        } else {
+            StoreError::Io(error)
+        }
+    }
+}
+
+/// Whether an I/O error says the disk (or the quota) is full.
+pub fn is_disk_full(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || error.raw_os_error() == Some(28)
 }
 
 /// One change of a record, in the order the store applied it.
@@ -45,9 +70,12 @@ pub struct Change {
 pub struct Committed<T> {
     pub value: T,
     pub changes: Vec<Change>,
-    /// The records as this write left them (the last state of each), so that the index can
+    /// The records as this write left them (the last state of each), so that an indexer can
     /// take them without reading them back.
     pub written: Vec<Written>,
+    /// The sequence numbers the write took, first to last (0 and 0 when none).
+    pub first_seq: u64,
+    pub last_seq: u64,
 }
 
 /// A record as a write left it.
@@ -58,350 +86,171 @@ pub enum Written {
     Removed(RecordKind, RecordId),
 }
 
-pub struct Store {
-    db: sled::Db,
-    keys: KeyFile,
-    writer: Mutex<()>,
-    last_seq: AtomicU64,
-    path: PathBuf,
-}
-
-const META_SEQ: &[u8] = b"m:seq";
-const CHANGE_PREFIX: &[u8] = b"l:";
-const SHRED_PREFIX: &[u8] = b"x:";
-const TOKEN_PREFIX: &[u8] = b"t:";
-const CONTACT_PREFIX: &[u8] = b"q:";
-
-fn kind_byte(kind: RecordKind) -> u8 {
-    match kind {
-        RecordKind::Expert => b'e',
-        RecordKind::Case => b'c',
-    }
-}
-
-fn kind_from_byte(byte: u8) -> Option<RecordKind> {
-    match byte {
-        b'e' => Some(RecordKind::Expert),
-        b'c' => Some(RecordKind::Case),
-        _ => None,
-    }
-}
-
-fn record_key(kind: RecordKind, id: &RecordId) -> Vec<u8> {
-    let mut key = vec![b'r', b':', kind_byte(kind), b':'];
-    key.extend_from_slice(id.as_str().as_bytes());
-    key
-}
-
-fn record_prefix(kind: RecordKind) -> Vec<u8> {
-    vec![b'r', b':', kind_byte(kind), b':']
-}
-
-fn audit_prefix(kind: RecordKind, id: &RecordId) -> Vec<u8> {
-    let mut key = vec![b'a', b':', kind_byte(kind), b':'];
-    key.extend_from_slice(id.as_str().as_bytes());
-    key.push(0);
-    key
-}
-
-fn redirect_key(kind: RecordKind, id: &RecordId) -> Vec<u8> {
-    let mut key = vec![b'g', b':', kind_byte(kind), b':'];
-    key.extend_from_slice(id.as_str().as_bytes());
-    key
-}
-
-fn redirect_key_prefix(kind: RecordKind) -> Vec<u8> {
-    vec![b'g', b':', kind_byte(kind), b':']
-}
-
-/// Ids of the records merged into `id` (whose redirects point at it).
-fn redirect_sources(db: &sled::Db, kind: RecordKind, id: &RecordId) -> Result<Vec<RecordId>, StoreError> {
-    let prefix = redirect_key_prefix(kind);
-    let mut sources = Vec::new();
-    for item in db.scan_prefix(&prefix) {
-        let (key, target) = item?;
-        if target.as_ref() == id.as_str().as_bytes()
-            && let Some(source) = std::str::from_utf8(&key[prefix.len()..])
-                .ok()
-                .and_then(|raw| RecordId::parse(raw).ok())
-        {
-            sources.push(source);
+impl Written {
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Written::Expert(_) => RecordKind::Expert,
+            Written::Case(_) => RecordKind::Case,
+            Written::Removed(kind, _) => *kind,
         }
     }
-    Ok(sources)
+
+    pub fn id(&self) -> &RecordId {
+        match self {
+            Written::Expert(expert) => &expert.record.id,
+            Written::Case(case) => &case.record.id,
+            Written::Removed(_, id) => id,
+        }
+    }
 }
 
-fn contact_prefix(expert: &RecordId) -> Vec<u8> {
-    let mut key = CONTACT_PREFIX.to_vec();
-    key.extend_from_slice(expert.as_str().as_bytes());
-    key.push(0);
-    key
+/// What the changes of one transaction are, when it commits.
+pub struct TransactionOutcome {
+    pub changes: Vec<Change>,
+    pub written: Vec<Written>,
+    /// The sequence numbers this transaction took, first to last (0 and 0 when none).
+    pub first_seq: u64,
+    pub last_seq: u64,
 }
 
-fn change_key(seq: u64) -> Vec<u8> {
-    let mut key = CHANGE_PREFIX.to_vec();
-    key.extend_from_slice(&seq.to_be_bytes());
-    key
+/// Reading the truth. Implementations are cheap to share between threads.
+pub trait RecordStore: Send + Sync {
+    /// The sequence number of the last acknowledged change.
+    fn last_seq(&self) -> Result<u64, StoreError>;
+    fn expert(&self, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError>;
+    fn case(&self, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError>;
+    fn contains(&self, kind: RecordKind, id: &RecordId) -> Result<bool, StoreError>;
+    fn count(&self, kind: RecordKind) -> Result<u64, StoreError>;
+    /// Calls `visit` with every expert in id order until it returns false.
+    fn scan_experts(&self, visit: &mut dyn FnMut(Versioned<Expert>) -> bool) -> Result<(), StoreError>;
+    /// Calls `visit` with every case in id order until it returns false.
+    fn scan_cases(&self, visit: &mut dyn FnMut(Versioned<Case>) -> bool) -> Result<(), StoreError>;
+    /// At most `limit` changes after `seq`, oldest first.
+    fn changes_after(&self, seq: u64, limit: usize) -> Result<Vec<Change>, StoreError>;
+    /// Forgets change-log entries up to `seq` once every index has committed them.
+    fn prune_changes_through(&self, seq: u64) -> Result<(), StoreError>;
+    /// Where a merged record went.
+    fn redirect(&self, kind: RecordKind, id: &RecordId) -> Result<Option<RecordId>, StoreError>;
+    /// The audit trail of one record, oldest first.
+    fn audit_entries(&self, kind: RecordKind, id: &RecordId) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Every stored contact request, oldest first.
+    fn contact_requests(&self) -> Result<Vec<StoredContactRequest>, StoreError>;
+    fn put_token(&self, token: &StoredToken) -> Result<(), StoreError>;
+    fn remove_token(&self, name: &str) -> Result<bool, StoreError>;
+    fn tokens(&self) -> Result<Vec<StoredToken>, StoreError>;
+    /// Makes everything written so far durable (used at shutdown).
+    fn flush(&self) -> Result<(), StoreError>;
+    /// Starts the one write transaction; it holds the store's write lock until it ends.
+    fn begin(&self) -> Result<Box<dyn Transaction + '_>, StoreError>;
 }
 
-fn shred_key(slot: KeySlot) -> Vec<u8> {
-    let mut key = SHRED_PREFIX.to_vec();
-    key.extend_from_slice(&slot.to_be_bytes());
-    key
+/// One write: reads see the transaction's own staged writes; `commit` applies all of them
+/// atomically and durably, or none when the transaction is dropped.
+pub trait Transaction {
+    fn expert(&mut self, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError>;
+    fn case(&mut self, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError>;
+    fn contains(&mut self, kind: RecordKind, id: &RecordId) -> Result<bool, StoreError>;
+    /// Ids of the cases that name an expert among their contacts.
+    fn cases_naming(&mut self, expert: &RecordId) -> Result<Vec<RecordId>, StoreError>;
+    /// Ids of the records merged into `id` (whose redirects point at it).
+    fn merged_into(&mut self, kind: RecordKind, id: &RecordId) -> Result<Vec<RecordId>, StoreError>;
+    fn put_expert(&mut self, expert: Versioned<Expert>) -> Result<(), StoreError>;
+    fn put_case(&mut self, case: Versioned<Case>) -> Result<(), StoreError>;
+    /// Removes a record; its audit trail stays readable.
+    fn delete(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError>;
+    /// Removes a record, its audit trail, its redirects and (for experts) the contact requests
+    /// about it, and destroys its key so that no old copy of its bytes can be read again.
+    fn erase(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError>;
+    /// Appends to a record's audit trail, sealed with the record's key; `in_clear` entries
+    /// carry no personal data (erasure notes) and survive erasure.
+    fn append_audit(
+        &mut self,
+        kind: RecordKind,
+        id: &RecordId,
+        entry: &AuditEntry,
+        in_clear: bool,
+    ) -> Result<(), StoreError>;
+    fn put_redirect(&mut self, kind: RecordKind, from: &RecordId, to: &RecordId) -> Result<(), StoreError>;
+    /// Stores a new contact request, sealed with the expert's key.
+    fn add_contact_request(
+        &mut self,
+        request: ContactRequest,
+        received_at: Timestamp,
+    ) -> Result<StoredContactRequest, StoreError>;
+    fn contact_request(&mut self, id: &str) -> Result<Option<StoredContactRequest>, StoreError>;
+    /// Replaces a stored contact request (its status and history).
+    fn update_contact_request(&mut self, stored: &StoredContactRequest) -> Result<(), StoreError>;
+    /// Applies the staged writes atomically and durably.
+    fn commit(self: Box<Self>) -> Result<TransactionOutcome, StoreError>;
 }
 
-fn u64_from(bytes: &[u8]) -> Option<u64> {
-    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+/// The write transaction as use cases see it.
+pub type WriteTx<'a> = dyn Transaction + 'a;
+
+/// The store the service runs on; derefs to its `RecordStore`.
+pub struct Store {
+    backend: Box<dyn RecordStore>,
+    description: String,
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir`; finishes any erasure a crash interrupted.
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir)?;
-        let db = sled::Config::new()
-            .path(dir.join("store"))
-            .cache_capacity(64 * 1024 * 1024)
-            .open()
-            .map_err(|error| match error {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                    StoreError::Locked(dir.to_path_buf())
-                }
-                sled::Error::Io(io) if io.to_string().contains("lock") => StoreError::Locked(dir.to_path_buf()),
-                other => StoreError::Engine(other),
-            })?;
-        let keys = KeyFile::open(&dir.join("keys.bin"))?;
-        let last_seq = db.get(META_SEQ)?.and_then(|bytes| u64_from(&bytes)).unwrap_or(0);
-        let store = Store {
-            db,
-            keys,
-            writer: Mutex::new(()),
-            last_seq: AtomicU64::new(last_seq),
-            path: dir.to_path_buf(),
-        };
-        store.finish_interrupted_erasures()?;
-        Ok(store)
+    /// The embedded store in `dir` (created when missing); writes are refused while less than
+    /// `min_free_bytes` of disk space would remain.
+    pub fn open_embedded(dir: &Path, min_free_bytes: u64) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Box::new(SledStore::open(dir, min_free_bytes)?),
+            description: format!("sled in {}", dir.display()),
+        })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the data lives, for logs and messages.
+    pub fn description(&self) -> &str {
+        &self.description
     }
 
-    /// The sequence number of the last acknowledged change.
-    pub fn last_seq(&self) -> u64 {
-        self.last_seq.load(Ordering::SeqCst)
-    }
-
-    fn finish_interrupted_erasures(&self) -> Result<(), StoreError> {
-        let mut finished = Vec::new();
-        for item in self.db.scan_prefix(SHRED_PREFIX) {
-            let (key, _) = item?;
-            if let Some(slot) = u64_from(&key[SHRED_PREFIX.len()..]) {
-                self.keys.destroy(slot)?;
-            }
-            finished.push(key);
-        }
-        for key in finished {
-            self.db.remove(key)?;
-        }
-        self.db.flush()?;
-        Ok(())
-    }
-
-    /// Runs `work` as the only writer; its staged changes are applied atomically and flushed
-    /// to disk before this returns. Nothing is applied when `work` fails.
+    /// Runs `work` as the only writer; its staged changes are applied atomically and made
+    /// durable before this returns. Nothing is applied when `work` fails.
     pub fn write<T, E: From<StoreError>>(
         &self,
         work: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>,
     ) -> Result<Committed<T>, E> {
-        let _only_writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut transaction = WriteTx::new(self);
-        let value = work(&mut transaction)?;
-        let (changes, written) = transaction.commit()?;
+        let mut transaction = self.backend.begin()?;
+        let value = work(&mut *transaction)?;
+        let outcome = transaction.commit()?;
         Ok(Committed {
             value,
-            changes,
-            written,
+            changes: outcome.changes,
+            written: outcome.written,
+            first_seq: outcome.first_seq,
+            last_seq: outcome.last_seq,
         })
     }
 
-    fn key_for_slot(&self, slot: KeySlot) -> Result<Option<[u8; KEY_BYTES]>, StoreError> {
-        self.keys.key(slot)
+    /// Every expert, collected (small stores and tests; large scans use `scan_experts`).
+    pub fn all_experts(&self) -> Result<Vec<Versioned<Expert>>, StoreError> {
+        let mut experts = Vec::new();
+        self.scan_experts(&mut |expert| {
+            experts.push(expert);
+            true
+        })?;
+        Ok(experts)
     }
 
-    /// Opens an envelope; `Ok(None)` when its key was destroyed by an erasure.
-    fn unseal(&self, associated: &[u8], envelope: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let slot = codec::envelope_slot(envelope)?;
-        if slot == PLAINTEXT_SLOT {
-            return codec::open_envelope(None, associated, envelope).map(Some);
-        }
-        let Some(key) = self.key_for_slot(slot)? else {
-            return Ok(None);
-        };
-        codec::open_envelope(Some(&key), associated, envelope).map(Some)
-    }
-
-    pub fn expert(&self, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
-        let key = record_key(RecordKind::Expert, id);
-        let Some(envelope) = self.db.get(&key)? else {
-            return Ok(None);
-        };
-        let Some(plaintext) = self.unseal(&key, &envelope)? else {
-            return Ok(None);
-        };
-        codec::decode_expert(&plaintext).map(Some)
-    }
-
-    pub fn case(&self, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
-        let key = record_key(RecordKind::Case, id);
-        let Some(envelope) = self.db.get(&key)? else {
-            return Ok(None);
-        };
-        let Some(plaintext) = self.unseal(&key, &envelope)? else {
-            return Ok(None);
-        };
-        codec::decode_case(&plaintext).map(Some)
-    }
-
-    pub fn contains(&self, kind: RecordKind, id: &RecordId) -> Result<bool, StoreError> {
-        Ok(self.db.contains_key(record_key(kind, id))?)
-    }
-
-    /// Every expert, in id order.
-    pub fn experts(&self) -> impl Iterator<Item = Result<Versioned<Expert>, StoreError>> + '_ {
-        self.db
-            .scan_prefix(record_prefix(RecordKind::Expert))
-            .filter_map(move |item| {
-                let decoded = item.map_err(StoreError::from).and_then(|(key, envelope)| {
-                    self.unseal(&key, &envelope)?
-                        .map(|plaintext| codec::decode_expert(&plaintext))
-                        .transpose()
-                });
-                decoded.transpose()
-            })
-    }
-
-    /// Every case, in id order.
-    pub fn cases(&self) -> impl Iterator<Item = Result<Versioned<Case>, StoreError>> + '_ {
-        self.db
-            .scan_prefix(record_prefix(RecordKind::Case))
-            .filter_map(move |item| {
-                let decoded = item.map_err(StoreError::from).and_then(|(key, envelope)| {
-                    self.unseal(&key, &envelope)?
-                        .map(|plaintext| codec::decode_case(&plaintext))
-                        .transpose()
-                });
-                decoded.transpose()
-            })
-    }
-
-    pub fn count(&self, kind: RecordKind) -> usize {
-        self.db.scan_prefix(record_prefix(kind)).keys().count()
-    }
-
-    /// Changes after `seq`, oldest first.
-    pub fn changes_after(&self, seq: u64) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
-        self.db
-            .range(change_key(seq.saturating_add(1))..)
-            .take_while(|item| item.as_ref().map_or(true, |(key, _)| key.starts_with(CHANGE_PREFIX)))
-            .map(|item| {
-                let (key, value) = item?;
-                let seq = u64_from(&key[CHANGE_PREFIX.len()..])
-                    .ok_or_else(|| StoreError::Corrupt("bad change key".into()))?;
-                decode_change(seq, &value)
-            })
-    }
-
-    /// Whether the change log holds a change after `seq` (the index is behind).
-    pub fn has_changes_after(&self, seq: u64) -> bool {
-        self.changes_after(seq).next().is_some()
-    }
-
-    /// Forgets change-log entries up to `seq` once the index has committed them.
-    pub fn prune_changes_through(&self, seq: u64) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for item in self.db.range(change_key(0)..=change_key(seq)) {
-            let (key, _) = item?;
-            batch.remove(key);
-        }
-        self.db.apply_batch(batch)?;
-        Ok(())
-    }
-
-    /// Records that were merged into `id`.
-    pub fn merged_into(&self, kind: RecordKind, id: &RecordId) -> Result<Vec<RecordId>, StoreError> {
-        redirect_sources(&self.db, kind, id)
-    }
-
-    pub fn redirect(&self, kind: RecordKind, id: &RecordId) -> Result<Option<RecordId>, StoreError> {
-        let Some(target) = self.db.get(redirect_key(kind, id))? else {
-            return Ok(None);
-        };
-        let target = std::str::from_utf8(&target).map_err(|_| StoreError::Corrupt("bad redirect".into()))?;
-        Ok(RecordId::parse(target).ok())
-    }
-
-    /// The audit trail of one record, oldest first.
-    pub fn audit_entries(&self, kind: RecordKind, id: &RecordId) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut entries = Vec::new();
-        for item in self.db.scan_prefix(audit_prefix(kind, id)) {
-            let (key, envelope) = item?;
-            if let Some(plaintext) = self.unseal(&key, &envelope)? {
-                entries.push(codec::decode_audit(&plaintext)?);
-            }
-        }
-        Ok(entries)
-    }
-
-    /// Every stored contact request, oldest first.
-    pub fn contact_requests(&self) -> Result<Vec<StoredContactRequest>, StoreError> {
-        let mut requests = Vec::new();
-        for item in self.db.scan_prefix(CONTACT_PREFIX) {
-            let (key, envelope) = item?;
-            if let Some(plaintext) = self.unseal(&key, &envelope)? {
-                requests.push(codec::decode_contact_request(&plaintext)?);
-            }
-        }
-        requests.sort_by(|left, right| left.received_at.cmp(&right.received_at).then(left.id.cmp(&right.id)));
-        Ok(requests)
-    }
-
-    pub fn put_token(&self, token: &StoredToken) -> Result<(), StoreError> {
-        let mut key = TOKEN_PREFIX.to_vec();
-        key.extend_from_slice(token.name.as_bytes());
-        self.db.insert(key, serde_json::to_vec(token)?)?;
-        self.db.flush()?;
-        Ok(())
-    }
-
-    pub fn remove_token(&self, name: &str) -> Result<bool, StoreError> {
-        let mut key = TOKEN_PREFIX.to_vec();
-        key.extend_from_slice(name.as_bytes());
-        let existed = self.db.remove(key)?.is_some();
-        self.db.flush()?;
-        Ok(existed)
-    }
-
-    pub fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
-        let mut tokens = Vec::new();
-        for item in self.db.scan_prefix(TOKEN_PREFIX) {
-            let (_, value) = item?;
-            tokens.push(serde_json::from_slice(&value)?);
-        }
-        Ok(tokens)
-    }
-
-    /// Flushes everything to disk (used at shutdown).
-    pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+    /// Every case, collected.
+    pub fn all_cases(&self) -> Result<Vec<Versioned<Case>>, StoreError> {
+        let mut cases = Vec::new();
+        self.scan_cases(&mut |case| {
+            cases.push(case);
+            true
+        })?;
+        Ok(cases)
     }
 }
 
-fn decode_change(seq: u64, value: &[u8]) -> Result<Change, StoreError> {
-    let corrupt = || StoreError::Corrupt(format!("bad change-log entry {seq}"));
-    let kind = value.first().copied().and_then(kind_from_byte).ok_or_else(corrupt)?;
-    let erased = value.get(1).copied().ok_or_else(corrupt)? == 1;
-    let id = std::str::from_utf8(value.get(2..).ok_or_else(corrupt)?).map_err(|_| corrupt())?;
-    let id = RecordId::parse(id).map_err(|_| corrupt())?;
-    Ok(Change { seq, kind, id, erased })
+impl std::ops::Deref for Store {
+    type Target = dyn RecordStore;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.backend
+    }
 }

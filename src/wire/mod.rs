@@ -1,7 +1,8 @@
-//! The contract's JSON representation of records (CONTRACT §1), separate from the domain and
-//! storage types: reading drafts from JSON objects and CSV rows with per-field errors, and
-//! writing public and admin views.
+//! The contract's JSON: records (CONTRACT §1), separate from the domain and storage types —
+//! reading drafts from JSON objects and CSV rows with per-field errors, writing public and
+//! admin views — and, in `answers`, the shape of every answer the API and the CLI print.
 
+pub mod answers;
 mod read;
 mod write;
 

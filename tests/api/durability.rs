@@ -44,7 +44,7 @@ fn a_record_in_the_store_but_not_yet_in_the_index_is_searchable_after_restart() 
     TestServer::start_in(dir.path(), ServerOptions::default()).stop();
 
     // A crash between the store's flush and the index commit: only the store has the record.
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open_embedded(dir.path(), 0).unwrap();
     let draft = ExpertDraft {
         id: Some("orphan-in-store".into()),
         name: Some("Kofi Mensah".into()),

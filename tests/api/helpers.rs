@@ -14,6 +14,9 @@ pub const ADMIN_TOKEN: &str = "test-admin-token";
 pub struct ServerOptions {
     pub demo_data: bool,
     pub limits: Limits,
+    pub min_free_bytes: u64,
+    /// Serve only once a rebuild that opening started is done.
+    pub wait_until_indexed: bool,
 }
 
 impl Default for ServerOptions {
@@ -21,6 +24,8 @@ impl Default for ServerOptions {
         ServerOptions {
             demo_data: false,
             limits: Limits::new(1_000, 1_000),
+            min_free_bytes: citypeers::store::DEFAULT_MIN_FREE_BYTES,
+            wait_until_indexed: true,
         }
     }
 }
@@ -51,8 +56,12 @@ impl TestServer {
             vocabulary_dir: None,
             load_demo_data: options.demo_data,
             admin_token: Some(ADMIN_TOKEN.to_string()),
+            min_free_bytes: options.min_free_bytes,
         })
         .expect("the service opens");
+        if options.wait_until_indexed {
+            app.wait_until_indexed().expect("the index is rebuilt");
+        }
         let (address_sender, address_receiver) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let limits = options.limits;

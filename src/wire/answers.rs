@@ -1,16 +1,17 @@
-//! Response bodies of the HTTP API (the contract's JSON shapes).
+//! The shape of every answer the API gives and the CLI prints with --json (the contract's JSON),
+//! built from the service's results.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::{self as wire, CaseView, ExpertView, Visibility};
 use crate::app::{Facets, ListingPage, MatchOutcome, Suggestions};
 use crate::curation::duplicates::DuplicatePair;
 use crate::curation::import::ImportReport;
 use crate::domain::{Case, Expert};
 use crate::store::{AuditEntry, StoredContactRequest};
 use crate::vocab::{Regions, Taxonomy};
-use crate::wire::{self, CaseView, ExpertView, Visibility};
 
 #[derive(Serialize)]
 pub struct ExpertHitOut<'a> {

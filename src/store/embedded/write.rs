@@ -1,15 +1,20 @@
-//! One write transaction of the store: staged records, audit entries, redirects and
+//! One write transaction of the sled store: staged records, audit entries, redirects and
 //! erasures, sealed with their records' keys and applied as one flushed sled batch.
 
 use std::collections::HashMap;
+use std::sync::MutexGuard;
 use std::sync::atomic::Ordering;
 
-use super::keys::{self, KEY_BYTES, KeySlot, PLAINTEXT_SLOT};
 use super::{
-    AuditEntry, Change, META_SEQ, Store, StoreError, StoredContactRequest, Written, audit_prefix, change_key, codec,
-    contact_prefix, kind_byte, record_key, redirect_key, redirect_key_prefix, shred_key,
+    CONTACT_ID_PREFIX, META_SEQ, SledStore, audit_prefix, change_key, contact_prefix, kind_byte, record_key,
+    redirect_key, redirect_key_prefix, redirect_sources, shred_key,
 };
 use crate::domain::{Case, ContactRequest, Expert, RecordId, RecordKind, Timestamp, Versioned};
+use crate::store::crypto::{self, KEY_BYTES, KeySlot, PLAINTEXT_SLOT};
+use crate::store::{
+    AuditEntry, Change, ContactStatus, StoreError, StoredContactRequest, Transaction, TransactionOutcome, Written,
+    codec,
+};
 
 fn encode_change(change_kind: RecordKind, id: &RecordId, erased: bool) -> Vec<u8> {
     let mut value = vec![kind_byte(change_kind), u8::from(erased)];
@@ -23,9 +28,10 @@ enum Staged {
     Removed,
 }
 
-/// The staged changes of one write; see `Store::write`.
-pub struct WriteTx<'a> {
-    store: &'a Store,
+/// The staged changes of one write; holds the store's write lock until it ends.
+pub struct SledTx<'a> {
+    store: &'a SledStore,
+    _only_writer: MutexGuard<'a, ()>,
     batch: sled::Batch,
     staged: HashMap<(RecordKind, RecordId), Staged>,
     slots: HashMap<(RecordKind, RecordId), KeySlot>,
@@ -33,14 +39,27 @@ pub struct WriteTx<'a> {
     key_cache: HashMap<KeySlot, [u8; KEY_BYTES]>,
     slots_to_shred: Vec<KeySlot>,
     changes: Vec<Change>,
+    /// Contact requests updated in this transaction, by id.
+    staged_contacts: HashMap<String, StoredContactRequest>,
+    /// Bytes of keys and values in the batch (to check the free space before writing).
+    staged_bytes: usize,
+    /// The store's last sequence when the transaction began.
+    start_seq: u64,
     next_seq: u64,
     has_writes: bool,
 }
 
-impl<'a> WriteTx<'a> {
-    pub(super) fn new(store: &'a Store) -> WriteTx<'a> {
-        WriteTx {
+fn contact_id_key(id: &str) -> Vec<u8> {
+    let mut key = CONTACT_ID_PREFIX.to_vec();
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+impl<'a> SledTx<'a> {
+    pub(super) fn new(store: &'a SledStore, only_writer: MutexGuard<'a, ()>) -> SledTx<'a> {
+        SledTx {
             store,
+            _only_writer: only_writer,
             batch: sled::Batch::default(),
             staged: HashMap::new(),
             slots: HashMap::new(),
@@ -48,40 +67,24 @@ impl<'a> WriteTx<'a> {
             key_cache: HashMap::new(),
             slots_to_shred: Vec::new(),
             changes: Vec::new(),
-            next_seq: store.last_seq(),
+            staged_contacts: HashMap::new(),
+            staged_bytes: 0,
+            start_seq: store.last_seq.load(Ordering::SeqCst),
+            next_seq: store.last_seq.load(Ordering::SeqCst),
             has_writes: false,
         }
+    }
+
+    /// Adds a key and value to the batch, counting the bytes it will write.
+    fn stage_bytes(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        self.staged_bytes += key.as_ref().len() + value.as_ref().len();
+        self.batch.insert(key.as_ref(), value.as_ref());
     }
 
     fn allocate_seq(&mut self) -> u64 {
         self.has_writes = true;
         self.next_seq += 1;
         self.next_seq
-    }
-
-    /// The expert as this transaction sees it (its own staged writes included).
-    pub fn expert(&self, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
-        match self.staged.get(&(RecordKind::Expert, id.clone())) {
-            Some(Staged::Expert(expert)) => Ok(Some((**expert).clone())),
-            Some(_) => Ok(None),
-            None => self.store.expert(id),
-        }
-    }
-
-    pub fn case(&self, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
-        match self.staged.get(&(RecordKind::Case, id.clone())) {
-            Some(Staged::Case(case)) => Ok(Some((**case).clone())),
-            Some(_) => Ok(None),
-            None => self.store.case(id),
-        }
-    }
-
-    pub fn contains(&self, kind: RecordKind, id: &RecordId) -> Result<bool, StoreError> {
-        match self.staged.get(&(kind, id.clone())) {
-            Some(Staged::Removed) => Ok(false),
-            Some(_) => Ok(true),
-            None => self.store.contains(kind, id),
-        }
     }
 
     /// The key slot of a record: its existing one, or a new one with a fresh key.
@@ -97,7 +100,7 @@ impl<'a> WriteTx<'a> {
             Some(slot) if self.store.key_for_slot(slot)?.is_some() => slot,
             _ => {
                 let slot = self.store.keys.reserve_slot();
-                let key = keys::new_key()?;
+                let key = crypto::new_key()?;
                 self.new_keys.push((slot, key));
                 self.key_cache.insert(slot, key);
                 slot
@@ -133,7 +136,7 @@ impl<'a> WriteTx<'a> {
 
     fn record_change(&mut self, kind: RecordKind, id: &RecordId, erased: bool) {
         let seq = self.allocate_seq();
-        self.batch.insert(change_key(seq), encode_change(kind, id, erased));
+        self.stage_bytes(change_key(seq), encode_change(kind, id, erased));
         self.changes.push(Change {
             seq,
             kind,
@@ -142,24 +145,76 @@ impl<'a> WriteTx<'a> {
         });
     }
 
-    pub fn put_expert(&mut self, expert: Versioned<Expert>) -> Result<(), StoreError> {
+    fn seal_contact_request(&mut self, key: &[u8], stored: &StoredContactRequest) -> Result<Vec<u8>, StoreError> {
+        let plaintext = codec::encode_contact_request(stored)?;
+        let expert_id = stored.request.expert_id.clone();
+        self.seal_for(RecordKind::Expert, &expert_id, key, &plaintext)
+    }
+
+    fn contact_key(&mut self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.store.db.get(contact_id_key(id))?.map(|key| key.to_vec()))
+    }
+}
+
+impl Transaction for SledTx<'_> {
+    /// The expert as this transaction sees it (its own staged writes included).
+    fn expert(&mut self, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
+        match self.staged.get(&(RecordKind::Expert, id.clone())) {
+            Some(Staged::Expert(expert)) => Ok(Some((**expert).clone())),
+            Some(_) => Ok(None),
+            None => crate::store::RecordStore::expert(self.store, id),
+        }
+    }
+
+    fn case(&mut self, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
+        match self.staged.get(&(RecordKind::Case, id.clone())) {
+            Some(Staged::Case(case)) => Ok(Some((**case).clone())),
+            Some(_) => Ok(None),
+            None => crate::store::RecordStore::case(self.store, id),
+        }
+    }
+
+    fn contains(&mut self, kind: RecordKind, id: &RecordId) -> Result<bool, StoreError> {
+        match self.staged.get(&(kind, id.clone())) {
+            Some(Staged::Removed) => Ok(false),
+            Some(_) => Ok(true),
+            None => crate::store::RecordStore::contains(self.store, kind, id),
+        }
+    }
+
+    fn cases_naming(&mut self, expert: &RecordId) -> Result<Vec<RecordId>, StoreError> {
+        let mut naming = Vec::new();
+        crate::store::RecordStore::scan_cases(self.store, &mut |case| {
+            if case.record.experts.contains(expert) {
+                naming.push(case.record.id);
+            }
+            true
+        })?;
+        Ok(naming)
+    }
+
+    fn merged_into(&mut self, kind: RecordKind, id: &RecordId) -> Result<Vec<RecordId>, StoreError> {
+        redirect_sources(&self.store.db, kind, id)
+    }
+
+    fn put_expert(&mut self, expert: Versioned<Expert>) -> Result<(), StoreError> {
         let id = expert.record.id.clone();
         let key = record_key(RecordKind::Expert, &id);
         let plaintext = codec::encode_expert(&expert)?;
         let envelope = self.seal_for(RecordKind::Expert, &id, &key, &plaintext)?;
-        self.batch.insert(key, envelope);
+        self.stage_bytes(key, envelope);
         self.staged
             .insert((RecordKind::Expert, id.clone()), Staged::Expert(Box::new(expert)));
         self.record_change(RecordKind::Expert, &id, false);
         Ok(())
     }
 
-    pub fn put_case(&mut self, case: Versioned<Case>) -> Result<(), StoreError> {
+    fn put_case(&mut self, case: Versioned<Case>) -> Result<(), StoreError> {
         let id = case.record.id.clone();
         let key = record_key(RecordKind::Case, &id);
         let plaintext = codec::encode_case(&case)?;
         let envelope = self.seal_for(RecordKind::Case, &id, &key, &plaintext)?;
-        self.batch.insert(key, envelope);
+        self.stage_bytes(key, envelope);
         self.staged
             .insert((RecordKind::Case, id.clone()), Staged::Case(Box::new(case)));
         self.record_change(RecordKind::Case, &id, false);
@@ -167,7 +222,7 @@ impl<'a> WriteTx<'a> {
     }
 
     /// Removes a record; its audit trail stays readable.
-    pub fn delete(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
+    fn delete(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
         self.slot_for(kind, id)?;
         self.batch.remove(record_key(kind, id));
         self.staged.insert((kind, id.clone()), Staged::Removed);
@@ -177,7 +232,7 @@ impl<'a> WriteTx<'a> {
 
     /// Removes a record, its audit trail and (for experts) the contact requests about it, and
     /// destroys its key so that no old copy of its bytes can be read again.
-    pub fn erase(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
+    fn erase(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
         let slot = self.slot_for(kind, id)?;
         self.batch.remove(record_key(kind, id));
         for item in self.store.db.scan_prefix(audit_prefix(kind, id)) {
@@ -185,8 +240,14 @@ impl<'a> WriteTx<'a> {
             self.batch.remove(key);
         }
         if kind == RecordKind::Expert {
-            for item in self.store.db.scan_prefix(contact_prefix(id)) {
+            let prefix = contact_prefix(id);
+            for item in self.store.db.scan_prefix(&prefix) {
                 let (key, _) = item?;
+                if let Some(seq) = super::u64_from(&key[prefix.len()..]) {
+                    let request_id = format!("cr-{seq}");
+                    self.batch.remove(contact_id_key(&request_id));
+                    self.staged_contacts.remove(&request_id);
+                }
                 self.batch.remove(key);
             }
         }
@@ -197,7 +258,7 @@ impl<'a> WriteTx<'a> {
                 self.batch.remove(key);
             }
         }
-        self.batch.insert(shred_key(slot), Vec::new());
+        self.stage_bytes(shred_key(slot), Vec::new());
         self.slots_to_shred.push(slot);
         self.slots.remove(&(kind, id.clone()));
         self.staged.insert((kind, id.clone()), Staged::Removed);
@@ -208,7 +269,7 @@ impl<'a> WriteTx<'a> {
     /// Appends to a record's audit trail, sealed with the record's key (so that erasing the
     /// record also makes its audit details unreadable). `in_clear` entries carry no personal
     /// data (erasure notes) and survive erasure.
-    pub fn append_audit(
+    fn append_audit(
         &mut self,
         kind: RecordKind,
         id: &RecordId,
@@ -224,17 +285,18 @@ impl<'a> WriteTx<'a> {
         } else {
             self.seal_for(kind, id, &key, &plaintext)?
         };
-        self.batch.insert(key, envelope);
+        self.stage_bytes(key, envelope);
         Ok(())
     }
 
-    pub fn put_redirect(&mut self, kind: RecordKind, from: &RecordId, to: &RecordId) {
+    fn put_redirect(&mut self, kind: RecordKind, from: &RecordId, to: &RecordId) -> Result<(), StoreError> {
         self.has_writes = true;
-        self.batch.insert(redirect_key(kind, from), to.as_str().as_bytes());
+        self.stage_bytes(redirect_key(kind, from), to.as_str().as_bytes());
+        Ok(())
     }
 
     /// Stores a contact request sealed with the expert's key.
-    pub fn add_contact_request(
+    fn add_contact_request(
         &mut self,
         request: ContactRequest,
         received_at: Timestamp,
@@ -244,24 +306,53 @@ impl<'a> WriteTx<'a> {
             id: format!("cr-{seq}"),
             received_at,
             request,
+            status: ContactStatus::New,
+            note: None,
+            history: Vec::new(),
         };
         let mut key = contact_prefix(&stored.request.expert_id);
         key.extend_from_slice(&seq.to_be_bytes());
-        let plaintext = codec::encode_contact_request(&stored)?;
-        let expert_id = stored.request.expert_id.clone();
-        let envelope = self.seal_for(RecordKind::Expert, &expert_id, &key, &plaintext)?;
-        self.batch.insert(key, envelope);
+        let envelope = self.seal_contact_request(&key, &stored)?;
+        self.stage_bytes(key.clone(), envelope);
+        self.stage_bytes(contact_id_key(&stored.id), key);
         Ok(stored)
     }
 
-    pub(super) fn commit(mut self) -> Result<(Vec<Change>, Vec<Written>), StoreError> {
-        if !self.has_writes {
-            return Ok((Vec::new(), Vec::new()));
+    fn contact_request(&mut self, id: &str) -> Result<Option<StoredContactRequest>, StoreError> {
+        if let Some(staged) = self.staged_contacts.get(id) {
+            return Ok(Some(staged.clone()));
         }
+        match self.contact_key(id)? {
+            Some(key) => self.store.contact_request_at(&key),
+            None => Ok(None),
+        }
+    }
+
+    fn update_contact_request(&mut self, stored: &StoredContactRequest) -> Result<(), StoreError> {
+        let key = self
+            .contact_key(&stored.id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("no contact request {}", stored.id)))?;
+        self.has_writes = true;
+        let envelope = self.seal_contact_request(&key, stored)?;
+        self.stage_bytes(key, envelope);
+        self.staged_contacts.insert(stored.id.clone(), stored.clone());
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<TransactionOutcome, StoreError> {
+        if !self.has_writes {
+            return Ok(TransactionOutcome {
+                changes: Vec::new(),
+                written: Vec::new(),
+                first_seq: 0,
+                last_seq: 0,
+            });
+        }
+        self.store.ensure_free_space(self.staged_bytes)?;
         let started = std::time::Instant::now();
         self.store.keys.write_keys(&self.new_keys)?;
         let keys_written = started.elapsed();
-        self.batch.insert(META_SEQ, &self.next_seq.to_be_bytes());
+        self.stage_bytes(META_SEQ, self.next_seq.to_be_bytes());
         self.store.db.apply_batch(std::mem::take(&mut self.batch))?;
         let applied = started.elapsed();
         self.store.db.flush()?;
@@ -282,8 +373,7 @@ impl<'a> WriteTx<'a> {
             }
             self.store.db.flush()?;
         }
-        let written = self
-            .staged
+        let written = std::mem::take(&mut self.staged)
             .into_iter()
             .map(|((kind, id), staged)| match staged {
                 Staged::Expert(expert) => Written::Expert(expert),
@@ -291,6 +381,11 @@ impl<'a> WriteTx<'a> {
                 Staged::Removed => Written::Removed(kind, id),
             })
             .collect();
-        Ok((self.changes, written))
+        Ok(TransactionOutcome {
+            changes: std::mem::take(&mut self.changes),
+            written,
+            first_seq: self.start_seq + 1,
+            last_seq: self.next_seq,
+        })
     }
 }
