@@ -3,6 +3,7 @@
 //! Module map (each module's own `//!` line says what it owns):
 //! - `domain`: records and values that can only be built valid; no I/O.
 //! - `text`: language analysis (tokens, stems, folding, language detection).
+//! - `locale`: the six interface languages, negotiation and writing direction.
 //! - `vocab`: the taxonomy, regions and topic matcher read from `index/`.
 //! - `store`: the only code that knows sled; the source of truth.
 //! - `search`: the only code that knows tantivy indexes; schema, writer, reader, queries.
@@ -21,6 +22,7 @@ pub mod domain;
 pub mod evaluation;
 pub mod generate;
 pub mod http;
+pub mod locale;
 pub mod matching;
 pub mod search;
 pub mod store;

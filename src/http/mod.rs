@@ -6,6 +6,7 @@ mod admin;
 mod error;
 mod extract;
 mod ops;
+mod pages;
 mod public;
 mod response_cache;
 mod unread_body;
@@ -130,9 +131,14 @@ fn routes() -> Routes {
         listed: Vec::new(),
     };
     routes
-        .add("/", &[Method::GET], get(crate::web::index_page))
-        .add("/widget.js", &[Method::GET], get(crate::web::widget_script))
-        .add("/embed", &[Method::GET], get(crate::web::embed_page))
+        .add("/", &[Method::GET], get(pages::practitioner))
+        .add("/widget.js", &[Method::GET], get(pages::widget))
+        .add("/embed", &[Method::GET], get(pages::embed))
+        .add("/admin", &[Method::GET], get(pages::staff_desk))
+        .add("/experts/{id}", &[Method::GET], get(pages::expert))
+        .add("/cases/{id}", &[Method::GET], get(pages::case))
+        .add("/static/{*path}", &[Method::GET], get(pages::static_file))
+        .add("/i18n/{file}", &[Method::GET], get(pages::interface_strings))
         .add("/healthz", &[Method::GET], get(ops::healthz))
         .add("/readyz", &[Method::GET], get(ops::readyz))
         .add("/metrics", &[Method::GET], get(ops::metrics))

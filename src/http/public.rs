@@ -15,7 +15,6 @@ use super::extract::{json_body, only_known, query_pairs, repeated, single};
 use super::{HttpState, blocking, too_many};
 use crate::app::{ListingParams, MatchInput};
 use crate::domain::ContactRequestDraft;
-use crate::matching::ReasonLanguage;
 use crate::wire::answers as dto;
 use crate::wire::{self, Visibility};
 
@@ -124,24 +123,9 @@ pub async fn topics(State(state): State<HttpState>, uri: Uri) -> Result<Response
     let pairs = query_pairs(uri.query());
     only_known(&pairs, &["lang"])?;
     let lang = match single(&pairs, "lang") {
-        Some(raw) => ReasonLanguage::parse(&raw)
-            .map(|language| language.code())
-            .or_else(|_| {
-                if raw.trim().eq_ignore_ascii_case("ar") {
-                    Ok("ar")
-                } else {
-                    Err(())
-                }
-            })
-            .map_err(|()| {
-                ApiError::from(crate::app::AppError::bad_parameter(
-                    "lang",
-                    format!(
-                        "'{}' has no labels; use en, de, fr, es, pt or ar",
-                        crate::domain::id::truncate_for_message(&raw)
-                    ),
-                ))
-            })?,
+        Some(raw) => crate::locale::Locale::parse(&raw)
+            .map_err(|message| ApiError::from(crate::app::AppError::bad_parameter("lang", message)))?
+            .code(),
         None => "en",
     };
     Ok(Json(dto::topics_response(&state.app.vocabulary().taxonomy, lang)).into_response())

@@ -1,49 +1,13 @@
-//! Reasons as sentences in the language the client asks for (en, de, fr, es, pt).
+//! Reasons as sentences in the language the client asks for (en, de, fr, es, pt, ar).
 
 use std::collections::HashMap;
 
 use super::{Explanation, TopicRelation};
-use crate::domain::LanguageCode;
+use crate::locale::{Locale, country_name, language_name};
 use crate::vocab::{Regions, Taxonomy};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum ReasonLanguage {
-    #[default]
-    English,
-    German,
-    French,
-    Spanish,
-    Portuguese,
-}
-
-impl ReasonLanguage {
-    pub const SUPPORTED: &'static str = "en, de, fr, es, pt";
-
-    pub fn parse(raw: &str) -> Result<ReasonLanguage, String> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "en" => Ok(ReasonLanguage::English),
-            "de" => Ok(ReasonLanguage::German),
-            "fr" => Ok(ReasonLanguage::French),
-            "es" => Ok(ReasonLanguage::Spanish),
-            "pt" => Ok(ReasonLanguage::Portuguese),
-            other => Err(format!(
-                "'{}' is not a supported language for labels and reasons; use one of {}",
-                crate::domain::id::truncate_for_message(other),
-                Self::SUPPORTED
-            )),
-        }
-    }
-
-    pub fn code(&self) -> &'static str {
-        match self {
-            ReasonLanguage::English => "en",
-            ReasonLanguage::German => "de",
-            ReasonLanguage::French => "fr",
-            ReasonLanguage::Spanish => "es",
-            ReasonLanguage::Portuguese => "pt",
-        }
-    }
-}
+/// Reasons are written in one of the interface languages.
+pub type ReasonLanguage = Locale;
 
 /// Names the reasons need: labels, region names and case titles.
 pub struct ReasonLabels<'a> {
@@ -52,50 +16,8 @@ pub struct ReasonLabels<'a> {
     pub case_titles: &'a HashMap<String, String>,
 }
 
-/// Names of the languages practitioners use most, per reason language.
-fn language_name(language: LanguageCode, output: ReasonLanguage) -> String {
-    let names: &[(&str, [&str; 5])] = &[
-        ("en", ["English", "Englisch", "anglais", "inglés", "inglês"]),
-        ("de", ["German", "Deutsch", "allemand", "alemán", "alemão"]),
-        ("fr", ["French", "Französisch", "français", "francés", "francês"]),
-        ("es", ["Spanish", "Spanisch", "espagnol", "español", "espanhol"]),
-        (
-            "pt",
-            ["Portuguese", "Portugiesisch", "portugais", "portugués", "português"],
-        ),
-        ("ar", ["Arabic", "Arabisch", "arabe", "árabe", "árabe"]),
-        ("sw", ["Swahili", "Swahili", "swahili", "suajili", "suaíli"]),
-        ("ru", ["Russian", "Russisch", "russe", "ruso", "russo"]),
-        ("tr", ["Turkish", "Türkisch", "turc", "turco", "turco"]),
-        (
-            "vi",
-            ["Vietnamese", "Vietnamesisch", "vietnamien", "vietnamita", "vietnamita"],
-        ),
-    ];
-    let position = output as usize;
-    names
-        .iter()
-        .find(|(code, _)| *code == language.as_str())
-        .map(|(_, translations)| translations[position].to_string())
-        .unwrap_or_else(|| language.english_name().to_string())
-}
-
-/// A country's name in the reasons' language (keshvar's translations), else in English.
-fn country_name(country: crate::domain::CountryCode, output: ReasonLanguage) -> String {
-    keshvar::Alpha2::try_from(country.as_str())
-        .ok()
-        .and_then(|alpha2| {
-            alpha2
-                .to_country()
-                .translations()
-                .get(output.code())
-                .map(|name| (*name).to_string())
-        })
-        .unwrap_or_else(|| country.english_name().to_string())
-}
-
 fn topic_sentence(relation: TopicRelation, label: &str, output: ReasonLanguage) -> String {
-    use ReasonLanguage::{English, French, German, Portuguese, Spanish};
+    use Locale::{Arabic, English, French, German, Portuguese, Spanish};
     use TopicRelation::{AreaOnly, CaseAbout, MentionedInText, Related, ShownInText, Tagged};
     match (relation, output) {
         (Tagged, English) => format!("Works on {label}"),
@@ -103,37 +25,43 @@ fn topic_sentence(relation: TopicRelation, label: &str, output: ReasonLanguage) 
         (Tagged, French) => format!("Travaille sur : {label}"),
         (Tagged, Spanish) => format!("Trabaja en {label}"),
         (Tagged, Portuguese) => format!("Trabalha com {label}"),
+        (Tagged, Arabic) => format!("يعمل في مجال {label}"),
         (ShownInText, English) => format!("Profile shows experience in {label}"),
         (ShownInText, German) => format!("Profil zeigt Erfahrung in {label}"),
         (ShownInText, French) => format!("Le profil montre une expérience en : {label}"),
         (ShownInText, Spanish) => format!("El perfil muestra experiencia en {label}"),
         (ShownInText, Portuguese) => format!("O perfil mostra experiência em {label}"),
+        (ShownInText, Arabic) => format!("يُظهر الملف الشخصي خبرة في {label}"),
         (CaseAbout, English) => format!("Worked on a practice case on {label}"),
         (CaseAbout, German) => format!("Beteiligt an einem Praxisbeispiel zu {label}"),
         (CaseAbout, French) => format!("A contribué à un cas pratique sur : {label}"),
         (CaseAbout, Spanish) => format!("Participó en un caso práctico sobre {label}"),
         (CaseAbout, Portuguese) => format!("Participou de um caso prático sobre {label}"),
+        (CaseAbout, Arabic) => format!("شارك في حالة عملية حول {label}"),
         (AreaOnly, English) => format!("Works in the field of {label}"),
         (AreaOnly, German) => format!("Tätig im Handlungsfeld {label}"),
         (AreaOnly, French) => format!("Travaille dans le domaine : {label}"),
         (AreaOnly, Spanish) => format!("Trabaja en el ámbito de {label}"),
         (AreaOnly, Portuguese) => format!("Atua na área de {label}"),
+        (AreaOnly, Arabic) => format!("يعمل في ميدان {label}"),
         (MentionedInText, English) => format!("Profile mentions {label}"),
         (MentionedInText, German) => format!("Profil erwähnt {label}"),
         (MentionedInText, French) => format!("Le profil mentionne : {label}"),
         (MentionedInText, Spanish) => format!("El perfil menciona {label}"),
         (MentionedInText, Portuguese) => format!("O perfil menciona {label}"),
+        (MentionedInText, Arabic) => format!("يذكر الملف الشخصي {label}"),
         (Related, English) => format!("Works on topics related to {label}"),
         (Related, German) => format!("Arbeitet zu Themen verwandt mit {label}"),
         (Related, French) => format!("Travaille sur des thèmes proches de : {label}"),
         (Related, Spanish) => format!("Trabaja en temas relacionados con {label}"),
         (Related, Portuguese) => format!("Trabalha com temas relacionados a {label}"),
+        (Related, Arabic) => format!("يعمل في مواضيع قريبة من {label}"),
     }
 }
 
 /// The sentences for one match, most important first.
 pub fn render_reasons(explanation: &Explanation, labels: &ReasonLabels<'_>, output: ReasonLanguage) -> Vec<String> {
-    use ReasonLanguage::{English, French, German, Portuguese, Spanish};
+    use Locale::{Arabic, English, French, German, Portuguese, Spanish};
     let mut reasons = Vec::new();
     for (topic, relation) in explanation.topics.iter().take(2) {
         let label = labels.taxonomy.label(*topic, output.code());
@@ -152,6 +80,7 @@ pub fn render_reasons(explanation: &Explanation, labels: &ReasonLabels<'_>, outp
             French => format!("Parle {name}"),
             Spanish => format!("Habla {name}"),
             Portuguese => format!("Fala {name}"),
+            Arabic => format!("يتحدث {name}"),
         });
     }
     let region = explanation.in_preferred_region.or(explanation.in_requester_subregion);
@@ -167,6 +96,7 @@ pub fn render_reasons(explanation: &Explanation, labels: &ReasonLabels<'_>, outp
             French => format!("Basé·e en : {name}"),
             Spanish => format!("Con sede en {name}"),
             Portuguese => format!("Atua em: {name}"),
+            Arabic => format!("يعمل في: {name}"),
         });
     }
     if let Some(country) = explanation.in_preferred_country {
@@ -177,6 +107,7 @@ pub fn render_reasons(explanation: &Explanation, labels: &ReasonLabels<'_>, outp
             French => format!("Basé·e en : {name}"),
             Spanish => format!("Con sede en {name}"),
             Portuguese => format!("Atua em: {name}"),
+            Arabic => format!("يعمل في: {name}"),
         });
     }
     for case_id in explanation.cases.iter().take(2) {
@@ -189,6 +120,7 @@ pub fn render_reasons(explanation: &Explanation, labels: &ReasonLabels<'_>, outp
             French => format!("Personne de contact pour le cas « {title} »"),
             Spanish => format!("Contacto para el caso «{title}»"),
             Portuguese => format!("Contato para o caso «{title}»"),
+            Arabic => format!("جهة الاتصال للحالة «{title}»"),
         });
     }
     reasons
