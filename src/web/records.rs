@@ -103,7 +103,7 @@ pub fn expert_page(app: &App, raw_id: &str, locale: Locale) -> Page {
 
 /// `GET /cases/{id}`: a published practice case with the published experts linked to it.
 pub fn case_page(app: &App, raw_id: &str, locale: Locale) -> Page {
-    let result = app.public_case(raw_id).and_then(|case| {
+    let result = app.public_case(raw_id).map(|case| {
         let record = &case.record;
         let experts: Vec<Value> = record
             .experts
@@ -123,7 +123,7 @@ pub fn case_page(app: &App, raw_id: &str, locale: Locale) -> Page {
         });
         let mut page = render::page_with("case.html", 200, locale, data);
         page.alternate_json = Some(format!("/v1/cases/{}", record.id));
-        Ok(page)
+        page
     });
     page_or_not_found(result, locale, "case", raw_id)
 }
