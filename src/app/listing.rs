@@ -53,7 +53,41 @@ pub struct ListingPage<R> {
     pub total: u64,
     pub hits: Vec<Hit<R>>,
     pub facets: Facets,
+    /// How `q` was read.
+    pub interpreted: QueryReading,
     pub took_ms: f64,
+}
+
+/// How the engine read a query: the topics it names, its language, and the words it did not
+/// know with the words of the index it searched instead ("drainige" → "drainage").
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueryReading {
+    pub topics: Vec<Topic>,
+    pub language: Option<LanguageCode>,
+    pub corrections: Vec<(String, Vec<String>)>,
+}
+
+impl QueryReading {
+    pub fn of(query: &AnalysedQuery, topics: Vec<Topic>) -> QueryReading {
+        QueryReading {
+            topics,
+            language: query.detected_language.and_then(|language| language.language_code()),
+            corrections: query
+                .words
+                .iter()
+                .filter(|word| !word.corrections.is_empty())
+                .map(|word| {
+                    (
+                        word.folded.clone(),
+                        word.corrections
+                            .iter()
+                            .map(|correction| correction.folded.clone())
+                            .collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
 }
 
 struct ParsedListing {
@@ -282,6 +316,7 @@ impl App {
             total: listing.total,
             hits,
             facets: self.facets_from(&listing.counts),
+            interpreted: QueryReading::of(&query, wanted.iter().map(|wanted| wanted.topic).collect()),
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
         })
     }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod collection;
+mod contact;
 mod error;
 mod export;
 mod import;
@@ -19,9 +20,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use auth::{Actor, TokenInfo};
+pub use contact::{ContactRequestChange, MAX_NOTE_CHARS};
 pub use error::AppError;
 pub use indexer::IndexState;
-pub use listing::{Facets, Hit, ListingPage, ListingParams, parse_bool_parameter};
+pub use listing::{Facets, Hit, ListingPage, ListingParams, QueryReading, parse_bool_parameter};
 pub use match_request::{MatchInput, MatchOutcome, MatchedExpert};
 pub use records::EditableRecord;
 pub use records::VersionCheck;

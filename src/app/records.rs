@@ -6,11 +6,8 @@ use serde_json::Value;
 use super::auth::Actor;
 use super::{App, AppError, now};
 use crate::curation::audit::field_changes;
-use crate::domain::{
-    Case, CaseDraft, ContactRequest, ContactRequestDraft, Expert, ExpertDraft, FieldError, RecordId, RecordKind,
-    Status, Versioned,
-};
-use crate::store::{AuditAction, AuditEntry, StoreError, StoredContactRequest, WriteTx};
+use crate::domain::{Case, CaseDraft, Expert, ExpertDraft, FieldError, RecordId, RecordKind, Status, Versioned};
+use crate::store::{AuditAction, AuditEntry, StoreError, WriteTx};
 use crate::wire::{self, ImportedMetadata, Origin, Visibility};
 
 /// What experts and cases have in common for editing, import and export.
@@ -418,35 +415,17 @@ impl App {
     /// The audit trail of `experts/{id}` or `cases/{id}`, oldest first.
     pub fn audit_trail(&self, entity: &str) -> Result<Vec<AuditEntry>, AppError> {
         let Some((kind, id)) = entity.split_once('/') else {
-            return Err(AppError::bad_parameter("entity", "use experts/{id} or cases/{id}"));
+            return Err(AppError::bad_parameter(
+                "entity",
+                "use experts/{id}, cases/{id} or contact-requests/{id}",
+            ));
         };
+        if kind == "contact-requests" {
+            return self.contact_request_audit(id);
+        }
         let kind = RecordKind::parse_plural(kind).map_err(|message| AppError::bad_parameter("entity", message))?;
         let id = RecordId::parse(id).map_err(|message| AppError::bad_parameter("entity", message))?;
         Ok(self.store().audit_entries(kind, &id)?)
-    }
-
-    /// Stores a contact request for staff; the expert must be published.
-    pub fn submit_contact_request(&self, draft: ContactRequestDraft) -> Result<StoredContactRequest, AppError> {
-        let request = ContactRequest::parse(draft).map_err(AppError::Invalid)?;
-        let expert_id = request.expert_id.clone();
-        let published = self
-            .store()
-            .expert(&expert_id)?
-            .is_some_and(|expert| expert.record.status == Status::Published);
-        if !published {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "expert_id",
-                format!("no published expert with id '{expert_id}'"),
-            )]));
-        }
-        let committed = self
-            .store()
-            .write(|tx| -> Result<StoredContactRequest, AppError> { Ok(tx.add_contact_request(request, now())?) })?;
-        Ok(committed.value)
-    }
-
-    pub fn contact_requests(&self) -> Result<Vec<StoredContactRequest>, AppError> {
-        Ok(self.store().contact_requests()?)
     }
 
     /// Published cases that name an expert (for their profile).

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::{
-    IfMatch, MAX_IMPORT_BODY_BYTES, content_type, if_match, json_body, only_known, query_pairs, read_body, single,
+    IfMatch, MAX_IMPORT_BODY_BYTES, Segment, content_type, if_match, json_body, only_known, query_pairs, read_body,
+    single,
 };
 use super::public::listing_params;
 use super::{HttpState, blocking, too_many};
@@ -167,26 +168,26 @@ async fn delete<R: EditableRecord + Send + 'static>(
 pub async fn create_expert(State(state): State<HttpState>, request: Request) -> Result<Response, ApiError> {
     create::<Expert>(state, request).await
 }
-pub async fn get_expert(State(state): State<HttpState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_expert(State(state): State<HttpState>, Segment(id): Segment) -> Result<Response, ApiError> {
     read::<Expert>(state, id).await
 }
 pub async fn replace_expert(
     State(state): State<HttpState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     request: Request,
 ) -> Result<Response, ApiError> {
     replace::<Expert>(state, id, request).await
 }
 pub async fn patch_expert(
     State(state): State<HttpState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     request: Request,
 ) -> Result<Response, ApiError> {
     patch::<Expert>(state, id, request).await
 }
 pub async fn delete_expert(
     State(state): State<HttpState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     request: Request,
 ) -> Result<Response, ApiError> {
     delete::<Expert>(state, id, request).await
@@ -194,26 +195,26 @@ pub async fn delete_expert(
 pub async fn create_case(State(state): State<HttpState>, request: Request) -> Result<Response, ApiError> {
     create::<Case>(state, request).await
 }
-pub async fn get_case(State(state): State<HttpState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_case(State(state): State<HttpState>, Segment(id): Segment) -> Result<Response, ApiError> {
     read::<Case>(state, id).await
 }
 pub async fn replace_case(
     State(state): State<HttpState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     request: Request,
 ) -> Result<Response, ApiError> {
     replace::<Case>(state, id, request).await
 }
 pub async fn patch_case(
     State(state): State<HttpState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     request: Request,
 ) -> Result<Response, ApiError> {
     patch::<Case>(state, id, request).await
 }
 pub async fn delete_case(
     State(state): State<HttpState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     request: Request,
 ) -> Result<Response, ApiError> {
     delete::<Case>(state, id, request).await
@@ -240,7 +241,7 @@ pub async fn search_cases(State(state): State<HttpState>, uri: Uri) -> Result<Re
 
 pub async fn merge_expert(
     State(state): State<HttpState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     request: Request,
 ) -> Result<Response, ApiError> {
     let actor = actor_of(request.extensions());
@@ -347,9 +348,58 @@ pub async fn audit(State(state): State<HttpState>, uri: Uri) -> Result<Response,
 }
 
 pub async fn contact_requests(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
-    only_known(&query_pairs(uri.query()), &[])?;
+    let pairs = query_pairs(uri.query());
+    only_known(&pairs, &["status"])?;
+    let status = single(&pairs, "status");
     let app = state.app.clone();
-    let requests = blocking(move || app.contact_requests()).await?;
+    let requests = blocking(move || app.contact_requests_with(status.as_deref())).await?;
     let out: Vec<_> = requests.iter().map(dto::contact_request_out).collect();
     Ok(Json(json!({ "requests": out })).into_response())
+}
+
+/// Reads `{"status": …, "note": …}`; `note: null` clears the note.
+fn contact_request_change(body: &Value) -> Result<crate::app::ContactRequestChange, ApiError> {
+    let Some(object) = body.as_object() else {
+        return Err(ApiError::from(AppError::Invalid(vec![crate::domain::FieldError::new(
+            "body",
+            "must be a JSON object",
+        )])));
+    };
+    let mut errors = Vec::new();
+    let mut change = crate::app::ContactRequestChange::default();
+    for (key, value) in object {
+        match (key.as_str(), value) {
+            ("status", Value::String(status)) => change.status = Some(status.clone()),
+            ("note", Value::String(note)) => change.note = Some(Some(note.clone())),
+            ("note", Value::Null) => change.note = Some(None),
+            ("status" | "note", _) => errors.push(crate::domain::FieldError::new(key.as_str(), "must be a string")),
+            (other, _) => errors.push(crate::domain::FieldError::new(
+                crate::domain::id::truncate_for_message(other),
+                "unknown field",
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(change)
+    } else {
+        Err(ApiError::from(AppError::Invalid(errors)))
+    }
+}
+
+pub async fn update_contact_request(
+    State(state): State<HttpState>,
+    Segment(id): Segment,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let actor = actor_of(request.extensions());
+    let (parts, body) = request.into_parts();
+    let body = json_body(&parts.headers, body, &["application/merge-patch+json"]).await?;
+    let change = contact_request_change(&body)?;
+    let app = state.app.clone();
+    let updated = blocking(move || app.update_contact_request(&id, change, &actor)).await?;
+    let mut response = Json(dto::contact_request_out(&updated)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }

@@ -7,6 +7,24 @@ use serde_json::Value;
 
 use super::error::ApiError;
 
+/// A path segment such as `{id}`. A segment that does not decode (`%FF`) is kept as text that
+/// no record id matches, so that it gets the same 404 as any unknown id, in the contract's
+/// shape (or the HTML 404 on pages), instead of axum's plain-text 400.
+pub struct Segment(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Segment {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<String>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(segment)) => Ok(Segment(segment)),
+            Err(_) => Ok(Segment(
+                String::from_utf8_lossy(parts.uri.path().as_bytes()).into_owned(),
+            )),
+        }
+    }
+}
+
 /// The largest JSON body accepted outside import.
 pub const MAX_JSON_BODY_BYTES: usize = 1024 * 1024;
 /// The largest import body.

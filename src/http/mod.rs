@@ -193,6 +193,11 @@ fn routes() -> Routes {
             &[Method::GET],
             get(admin::contact_requests),
         )
+        .add(
+            "/v1/admin/contact-requests/{id}",
+            &[Method::PATCH],
+            axum::routing::patch(admin::update_contact_request),
+        )
 }
 
 /// Every route of the API with its method, as the router has them.

@@ -2,12 +2,12 @@
 //! `?lang=` or `Accept-Language` asks for) and sends it with its headers.
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::HttpState;
-use super::extract::{query_pairs, single};
+use super::extract::{Segment, query_pairs, single};
 use crate::locale::Locale;
 use crate::web::{self, Page};
 
@@ -99,11 +99,11 @@ fn static_response(path: &str, request: &Request) -> Response {
     }
 }
 
-pub async fn static_file(Path(path): Path<String>, request: Request) -> Response {
+pub async fn static_file(Segment(path): Segment, request: Request) -> Response {
     static_response(&path, &request)
 }
 
-pub async fn interface_strings(Path(file): Path<String>, request: Request) -> Response {
+pub async fn interface_strings(Segment(file): Segment, request: Request) -> Response {
     let page = file.strip_suffix(".json").and_then(web::interface_strings);
     match page {
         Some(page) => respond(page, request.headers()),
@@ -116,7 +116,7 @@ pub fn not_found_page(request: &Request) -> Response {
     respond(web::not_found_page(locale), request.headers())
 }
 
-pub async fn expert(State(state): State<HttpState>, Path(id): Path<String>, request: Request) -> Response {
+pub async fn expert(State(state): State<HttpState>, Segment(id): Segment, request: Request) -> Response {
     let locale = page_locale(request.uri().query(), request.headers());
     let app = state.app.clone();
     let page = tokio::task::spawn_blocking(move || web::expert_page(&app, &id, locale)).await;
@@ -126,7 +126,7 @@ pub async fn expert(State(state): State<HttpState>, Path(id): Path<String>, requ
     }
 }
 
-pub async fn case(State(state): State<HttpState>, Path(id): Path<String>, request: Request) -> Response {
+pub async fn case(State(state): State<HttpState>, Segment(id): Segment, request: Request) -> Response {
     let locale = page_locale(request.uri().query(), request.headers());
     let app = state.app.clone();
     let page = tokio::task::spawn_blocking(move || web::case_page(&app, &id, locale)).await;

@@ -5,13 +5,13 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::extract::{json_body, only_known, query_pairs, repeated, single};
+use super::extract::{Segment, json_body, only_known, query_pairs, repeated, single};
 use super::{HttpState, blocking, too_many};
 use crate::app::{ListingParams, MatchInput};
 use crate::domain::ContactRequestDraft;
@@ -68,7 +68,7 @@ pub async fn search_cases(State(state): State<HttpState>, uri: Uri) -> Result<Re
     Ok(Json(dto::case_listing(&page, &state.app.vocabulary().regions)).into_response())
 }
 
-pub async fn get_expert(State(state): State<HttpState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_expert(State(state): State<HttpState>, Segment(id): Segment) -> Result<Response, ApiError> {
     let app = state.app.clone();
     let expert = blocking(move || app.public_expert(&id)).await?;
     Ok(Json(wire::expert_view(
@@ -79,7 +79,7 @@ pub async fn get_expert(State(state): State<HttpState>, Path(id): Path<String>) 
     .into_response())
 }
 
-pub async fn expert_cases(State(state): State<HttpState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn expert_cases(State(state): State<HttpState>, Segment(id): Segment) -> Result<Response, ApiError> {
     let app = state.app.clone();
     let cases = blocking(move || {
         let expert = app.public_expert(&id)?;
@@ -91,7 +91,7 @@ pub async fn expert_cases(State(state): State<HttpState>, Path(id): Path<String>
     Ok(Json(json!({ "cases": views })).into_response())
 }
 
-pub async fn get_case(State(state): State<HttpState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_case(State(state): State<HttpState>, Segment(id): Segment) -> Result<Response, ApiError> {
     let app = state.app.clone();
     let case = blocking(move || app.public_case(&id)).await?;
     Ok(Json(wire::case_view(&case, &state.app.vocabulary().regions)).into_response())

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{self as wire, CaseView, ExpertView, Visibility};
-use crate::app::{Facets, ListingPage, MatchOutcome, Suggestions};
+use crate::app::{Facets, ListingPage, MatchOutcome, QueryReading, Suggestions};
 use crate::curation::duplicates::DuplicatePair;
 use crate::curation::import::ImportReport;
 use crate::domain::{Case, Expert};
@@ -49,7 +49,33 @@ pub struct ListingOut<'a, H> {
     pub total: u64,
     pub hits: Vec<H>,
     pub facets: FacetsOut<'a>,
+    pub interpreted: QueryReadingOut<'a>,
     pub took_ms: f64,
+}
+
+#[derive(Serialize)]
+pub struct QueryReadingOut<'a> {
+    pub topics: Vec<&'static str>,
+    pub language: Option<&'a str>,
+    pub corrections: Vec<CorrectionOut<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct CorrectionOut<'a> {
+    pub word: &'a str,
+    pub suggestions: &'a [String],
+}
+
+fn query_reading(reading: &QueryReading) -> QueryReadingOut<'_> {
+    QueryReadingOut {
+        topics: reading.topics.iter().map(|topic| topic.id()).collect(),
+        language: reading.language.as_ref().map(|language| language.as_str()),
+        corrections: reading
+            .corrections
+            .iter()
+            .map(|(word, suggestions)| CorrectionOut { word, suggestions })
+            .collect(),
+    }
 }
 
 fn rounded(score: f32) -> f32 {
@@ -73,6 +99,7 @@ pub fn expert_listing<'a>(
             })
             .collect(),
         facets: facets(&page.facets),
+        interpreted: query_reading(&page.interpreted),
         took_ms: page.took_ms,
     }
 }
@@ -90,6 +117,7 @@ pub fn case_listing<'a>(page: &'a ListingPage<Case>, regions: &Regions) -> Listi
             })
             .collect(),
         facets: facets(&page.facets),
+        interpreted: query_reading(&page.interpreted),
         took_ms: page.took_ms,
     }
 }
@@ -408,6 +436,17 @@ pub struct ContactRequestOut<'a> {
     pub email: &'a str,
     pub organisation: Option<&'a str>,
     pub message: &'a str,
+    pub status: &'static str,
+    pub note: Option<&'a str>,
+    pub history: Vec<StatusChangeOut<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct StatusChangeOut<'a> {
+    pub at: String,
+    pub actor: &'a str,
+    pub status: &'static str,
+    pub note: Option<&'a str>,
 }
 
 pub fn contact_request_out(stored: &StoredContactRequest) -> ContactRequestOut<'_> {
@@ -419,5 +458,17 @@ pub fn contact_request_out(stored: &StoredContactRequest) -> ContactRequestOut<'
         email: &stored.request.email,
         organisation: stored.request.organisation.as_deref(),
         message: &stored.request.message,
+        status: stored.status.as_str(),
+        note: stored.note.as_deref(),
+        history: stored
+            .history
+            .iter()
+            .map(|change| StatusChangeOut {
+                at: wire::format_time(change.at),
+                actor: &change.actor,
+                status: change.status.as_str(),
+                note: change.note.as_deref(),
+            })
+            .collect(),
     }
 }

@@ -490,7 +490,7 @@ fn the_openapi_document_lists_exactly_the_routes_of_the_router() {
     }
     let routed: std::collections::BTreeSet<(String, String)> = citypeers::http::route_list()
         .into_iter()
-        .map(|route| (route.method.to_string(), route.path.to_string()))
+        .map(|route| (route.method.to_string(), route.path.replace("{*", "{")))
         .collect();
     assert_eq!(documented, routed);
     for (path, operations) in paths {
