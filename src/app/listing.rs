@@ -267,6 +267,17 @@ impl App {
             None => AnalysedQuery::default(),
         };
         let wanted = self.wanted_topics_of(&query);
+        if parsed.q.is_some() && query.is_empty() && wanted.is_empty() {
+            // Text with nothing to search for (only stop words, or words too long to be
+            // words) matches nothing; it must not turn into a browse of everything.
+            return Ok(ListingPage {
+                total: 0,
+                hits: Vec::new(),
+                facets: Facets::default(),
+                interpreted: QueryReading::of(&query, Vec::new()),
+                took_ms: started.elapsed().as_secs_f64() * 1000.0,
+            });
+        }
         let request = ListingRequest {
             query: &query,
             topics: wanted.iter().map(|wanted| wanted.topic).collect(),
@@ -305,6 +316,11 @@ impl App {
             if published_only && record.record.status() != crate::domain::Status::Published {
                 continue;
             }
+            let record = if published_only {
+                R::for_public(self, record)?
+            } else {
+                record
+            };
             let highlights = highlights_of(&record.record, &query, language);
             hits.push(Hit {
                 record,

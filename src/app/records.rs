@@ -31,6 +31,8 @@ pub trait EditableRecord: Clone + PartialEq + Sized {
     fn to_json(app: &App, stored: &Versioned<Self>, visibility: Visibility) -> Value;
     fn read(tx: &mut WriteTx<'_>, id: &RecordId) -> Result<Option<Versioned<Self>>, StoreError>;
     fn read_committed(app: &App, id: &RecordId) -> Result<Option<Versioned<Self>>, StoreError>;
+    /// The record as public answers show it.
+    fn for_public(app: &App, stored: Versioned<Self>) -> Result<Versioned<Self>, AppError>;
     fn write(tx: &mut WriteTx<'_>, stored: Versioned<Self>) -> Result<(), StoreError>;
 }
 
@@ -73,6 +75,9 @@ impl EditableRecord for Expert {
     }
     fn read_committed(app: &App, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
         app.store().expert(id)
+    }
+    fn for_public(_app: &App, stored: Versioned<Expert>) -> Result<Versioned<Expert>, AppError> {
+        Ok(stored)
     }
     fn write(tx: &mut WriteTx<'_>, stored: Versioned<Expert>) -> Result<(), StoreError> {
         tx.put_expert(stored)
@@ -123,6 +128,9 @@ impl EditableRecord for Case {
     fn read_committed(app: &App, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
         app.store().case(id)
     }
+    fn for_public(app: &App, stored: Versioned<Case>) -> Result<Versioned<Case>, AppError> {
+        app.publicly_linked(stored)
+    }
     fn write(tx: &mut WriteTx<'_>, stored: Versioned<Case>) -> Result<(), StoreError> {
         tx.put_case(stored)
     }
@@ -146,20 +154,21 @@ pub(super) fn not_found<R: EditableRecord>(id: &RecordId) -> AppError {
 }
 
 /// What a change's `If-Match` said about the version it expects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VersionCheck {
     /// No If-Match: refused (428), so that no change overwrites another unseen.
     Missing,
     /// `If-Match: *`: whatever version is current.
     Any,
-    Exactly(u64),
+    /// One of these versions (none: no tag named a version, so nothing matches).
+    OneOf(Vec<u64>),
 }
 
-fn check_version(expected: VersionCheck, current: u64) -> Result<(), AppError> {
+fn check_version(expected: &VersionCheck, current: u64) -> Result<(), AppError> {
     match expected {
         VersionCheck::Missing => Err(AppError::PreconditionRequired),
-        VersionCheck::Exactly(version) if version != current => Err(AppError::PreconditionFailed { current }),
-        VersionCheck::Exactly(_) | VersionCheck::Any => Ok(()),
+        VersionCheck::OneOf(versions) if !versions.contains(&current) => Err(AppError::PreconditionFailed { current }),
+        VersionCheck::OneOf(_) | VersionCheck::Any => Ok(()),
     }
 }
 
@@ -191,9 +200,28 @@ impl App {
         self.public_record::<Expert>(&id)
     }
 
+    /// A published case as the public may see it (see `publicly_linked`).
     pub fn public_case(&self, raw_id: &str) -> Result<Versioned<Case>, AppError> {
         let id = parse_path_id(raw_id)?;
-        self.public_record::<Case>(&id)
+        let case = self.public_record::<Case>(&id)?;
+        self.publicly_linked(case)
+    }
+
+    /// A case with only the published experts among its contacts: drafts, archived and not yet
+    /// imported experts are staff business.
+    pub(crate) fn publicly_linked(&self, mut case: Versioned<Case>) -> Result<Versioned<Case>, AppError> {
+        let mut published = Vec::with_capacity(case.record.experts.len());
+        for expert in &case.record.experts {
+            if self
+                .store()
+                .expert(expert)?
+                .is_some_and(|stored| stored.record.status == Status::Published)
+            {
+                published.push(expert.clone());
+            }
+        }
+        case.record.experts = published;
+        Ok(case)
     }
 
     fn public_record<R: EditableRecord>(&self, id: &RecordId) -> Result<Versioned<R>, AppError> {
@@ -226,7 +254,7 @@ impl App {
     /// Creates a record (status `draft` unless given); 409 when the id exists.
     pub fn create_record<R: EditableRecord>(&self, body: &Value, actor: &Actor) -> Result<Versioned<R>, AppError> {
         let (mut draft, _) = R::draft_from_json(body, Origin::ApiBody).map_err(AppError::Invalid)?;
-        if R::draft_id(&draft).is_none_or(|id| id.trim().is_empty()) {
+        if R::draft_id(&draft).is_none() {
             R::set_draft_id(&mut draft, random_id(R::ID_PREFIX)?.to_string());
         }
         let record = R::parse(self, draft, Status::Draft).map_err(AppError::Invalid)?;
@@ -290,7 +318,11 @@ impl App {
             )]));
         };
         let mut errors = Vec::new();
-        for field in patch_object.keys() {
+        let mut known_values = serde_json::Map::new();
+        for (field, value) in patch_object {
+            if R::FIELDS.contains(&field.as_str()) {
+                known_values.insert(field.clone(), value.clone());
+            }
             if wire::READ_ONLY_FIELDS.contains(&field.as_str()) {
                 errors.push(FieldError::new(field.as_str(), "is read-only: the service sets it"));
             } else if !R::FIELDS.contains(&field.as_str()) {
@@ -300,6 +332,7 @@ impl App {
                 ));
             }
         }
+        errors.extend(wire::api_value_errors(&known_values));
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -311,7 +344,7 @@ impl App {
                 }
             }
             wire::merge_patch(&mut document, patch);
-            R::draft_from_json(&document, Origin::ApiBody)
+            R::draft_from_json(&document, Origin::PatchedRecord)
                 .map(|(draft, _)| draft)
                 .map_err(AppError::Invalid)
         })
@@ -327,7 +360,7 @@ impl App {
         self.ensure_writable()?;
         let committed = self.store().write(|tx| {
             let current = R::read(tx, id)?.ok_or_else(|| not_found::<R>(id))?;
-            check_version(expected_version, current.version)?;
+            // An invalid body is 422 whatever version it was meant for; a valid one, 412 when stale.
             let mut draft = make_draft(&current)?;
             match R::draft_id(&draft) {
                 Some(body_id) if body_id.trim() != id.as_str() => {
@@ -342,6 +375,7 @@ impl App {
                 R::set_draft_status(&mut draft, current.record.status());
             }
             let record = R::parse(self, draft, current.record.status()).map_err(AppError::Invalid)?;
+            check_version(&expected_version, current.version)?;
             if record == current.record {
                 return Ok(current);
             }
@@ -379,7 +413,7 @@ impl App {
         self.ensure_writable()?;
         self.store().write(|tx| -> Result<(), AppError> {
             let current = R::read(tx, &id)?.ok_or_else(|| not_found::<R>(&id))?;
-            check_version(expected_version, current.version)?;
+            check_version(&expected_version, current.version)?;
             if !erase {
                 let before = R::to_json(self, &current, Visibility::Admin);
                 let entry = audit_entry(
@@ -436,7 +470,7 @@ impl App {
             if let Some(case) = self.store().case(&id)?
                 && case.record.status == Status::Published
             {
-                cases.push(case);
+                cases.push(self.publicly_linked(case)?);
             }
         }
         Ok(cases)

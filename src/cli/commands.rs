@@ -25,6 +25,46 @@ struct ConfigFile {
     vocabulary: Option<PathBuf>,
     response_cache_mb: Option<u64>,
     min_free_mb: Option<u64>,
+    header_timeout: Option<u64>,
+    body_timeout: Option<u64>,
+    idle_timeout: Option<u64>,
+    max_connections: Option<usize>,
+}
+
+/// Timeouts and the connection cap: flags and environment, then the config file, then defaults.
+fn connection_limits(
+    args: &super::ConnectionArgs,
+    config: &ConfigFile,
+) -> Result<crate::http::ConnectionLimits, String> {
+    let defaults = crate::http::ConnectionLimits::default();
+    let seconds = |flag: Option<u64>, file: Option<u64>, default: std::time::Duration, name: &str| match flag.or(file) {
+        None => Ok(default),
+        Some(0) => Err(format!("{name} must be at least 1 second")),
+        Some(seconds) => Ok(std::time::Duration::from_secs(seconds)),
+    };
+    let max_connections = args
+        .max_connections
+        .or(config.max_connections)
+        .unwrap_or(defaults.max_connections);
+    if max_connections == 0 {
+        return Err("max-connections must be at least 1".to_string());
+    }
+    Ok(crate::http::ConnectionLimits {
+        header_read: seconds(
+            args.header_timeout,
+            config.header_timeout,
+            defaults.header_read,
+            "header-timeout",
+        )?,
+        body_read: seconds(
+            args.body_timeout,
+            config.body_timeout,
+            defaults.body_read,
+            "body-timeout",
+        )?,
+        idle: seconds(args.idle_timeout, config.idle_timeout, defaults.idle, "idle-timeout")?,
+        max_connections,
+    })
 }
 
 fn load_config(path: Option<&Path>) -> Result<ConfigFile, String> {
@@ -122,6 +162,7 @@ fn execute(command: Command, config: &ConfigFile) -> Result<(), String> {
             addr,
             empty,
             response_cache_mb,
+            connections,
         } => {
             let addr = addr
                 .or_else(|| config.addr.clone())
@@ -129,7 +170,9 @@ fn execute(command: Command, config: &ConfigFile) -> Result<(), String> {
             let response_cache_mb = response_cache_mb
                 .or(config.response_cache_mb)
                 .unwrap_or(crate::http::DEFAULT_RESPONSE_CACHE_MIB);
-            let limits = Limits::default().with_response_cache_mib(response_cache_mb);
+            let limits = Limits::default()
+                .with_response_cache_mib(response_cache_mb)
+                .with_connection_limits(connection_limits(&connections, config)?);
             serve(&settings(&data, config), &addr, !empty, limits)
         }
         Command::Import {

@@ -49,6 +49,23 @@ pub struct RemoteArgs {
     pub token: Option<String>,
 }
 
+/// Timeouts and the connection cap of `serve`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConnectionArgs {
+    /// Seconds a client may take to send a request's head [default: 10]
+    #[arg(long, env = "CITYPEERS_HEADER_TIMEOUT")]
+    pub header_timeout: Option<u64>,
+    /// Seconds a request body may pause before the request is cut (408) [default: 60]
+    #[arg(long, env = "CITYPEERS_BODY_TIMEOUT")]
+    pub body_timeout: Option<u64>,
+    /// Seconds a keep-alive connection may wait for its next request [default: 75]
+    #[arg(long, env = "CITYPEERS_IDLE_TIMEOUT")]
+    pub idle_timeout: Option<u64>,
+    /// Connections served at once; more wait to be accepted [default: 1024, lowered to fit the open-files limit]
+    #[arg(long, env = "CITYPEERS_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+}
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct FilterArgs {
     /// Topic or area id (repeatable).
@@ -80,6 +97,8 @@ pub enum Command {
         /// Memory for cached answers to repeated public requests, in MiB; 0 turns the cache off [default: 64]
         #[arg(long, env = "CITYPEERS_RESPONSE_CACHE_MB")]
         response_cache_mb: Option<u64>,
+        #[command(flatten)]
+        connections: ConnectionArgs,
     },
     /// Import experts or cases from a JSON array (.json), JSON Lines (.jsonl) or CSV (.csv) file.
     Import {

@@ -165,13 +165,16 @@ pub fn read_json_lines<E: From<FileError>>(
             })?;
             continue;
         }
-        let text = String::from_utf8_lossy(&buffer);
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        let value = serde_json::from_str::<Value>(text)
-            .map_err(|error| vec![FieldError::new("record", format!("not valid JSON: {error}"))]);
+        let value = match std::str::from_utf8(&buffer) {
+            Ok(text) if text.trim().is_empty() => continue,
+            Ok(text) => serde_json::from_str::<Value>(text.trim())
+                .map_err(|error| vec![FieldError::new("record", format!("not valid JSON: {error}"))]),
+            // Never stored with replacement characters: the line is refused as it is.
+            Err(error) => Err(vec![FieldError::new(
+                "record",
+                format!("not valid UTF-8 (at byte {} of the line)", error.valid_up_to() + 1),
+            )]),
+        };
         on_row(Row {
             line: line_number,
             value,

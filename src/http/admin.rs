@@ -33,11 +33,21 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
         .filter(|token| !token.is_empty())
 }
 
-/// Lets a request through to `/v1/admin` only with a valid token; the actor goes along.
-pub async fn require_token(State(state): State<HttpState>, mut request: Request, next: Next) -> Response {
+/// Lets a request through to `/v1/admin` only with a valid token (any path there, routed or
+/// not: 401 comes before 404 or 405); the actor goes along. Admin answers carry personal data:
+/// no cache may keep them.
+pub async fn require_token(State(state): State<HttpState>, request: Request, next: Next) -> Response {
     if !request.uri().path().starts_with("/v1/admin") {
         return next.run(request).await;
     }
+    let mut response = authenticated(state, request, next).await;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn authenticated(state: HttpState, mut request: Request, next: Next) -> Response {
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -75,7 +85,7 @@ fn version_check(headers: &HeaderMap) -> Result<VersionCheck, ApiError> {
     Ok(match if_match(headers)? {
         IfMatch::Absent => return Err(ApiError::from(AppError::PreconditionRequired)),
         IfMatch::Any => VersionCheck::Any,
-        IfMatch::Version(version) => VersionCheck::Exactly(version),
+        IfMatch::Versions(versions) => VersionCheck::OneOf(versions),
     })
 }
 
@@ -309,9 +319,10 @@ pub async fn export(State(state): State<HttpState>, uri: Uri) -> Result<Response
             let _ = failure_sender.blocking_send(Err(std::io::Error::other("export failed")));
         }
     });
-    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|item| (item, receiver))
-    });
+    // A channel receiver keeps answering "ended" when polled again after the end, which the
+    // compression layer does (an `unfold` stream panics there).
+    let mut receiver = receiver;
+    let stream = futures_util::stream::poll_fn(move |context| receiver.poll_recv(context));
     let mut response = Body::from_stream(stream).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

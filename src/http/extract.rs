@@ -41,17 +41,27 @@ fn media_type(content_type: &str) -> &str {
     content_type.split(';').next().unwrap_or_default().trim()
 }
 
-/// Reads at most `limit` bytes of a body, answering 413 beyond.
+/// Reads at most `limit` bytes of a body, answering 413 beyond and 408 when the client stops
+/// sending for longer than the body read timeout.
 pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, limit).await.map_err(|error| {
-        // axum reports the limit as a `LengthLimitError` somewhere in the error's chain.
+        // axum reports the limit as a `LengthLimitError` somewhere in the error's chain, and
+        // tower-http a stalled body as a `TimeoutError`.
         let mut too_large = false;
+        let mut timed_out = false;
         let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&error);
         while let Some(cause) = current {
             too_large |= cause.to_string().contains("length limit exceeded");
+            timed_out |= cause.is::<tower_http::timeout::TimeoutError>();
             current = cause.source();
         }
-        if too_large {
+        if timed_out {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body stopped arriving; send it again",
+            )
+        } else if too_large {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -128,28 +138,35 @@ pub fn only_known(pairs: &[(String, String)], known: &[&str]) -> Result<(), ApiE
     Ok(())
 }
 
-/// The version in `If-Match` (`"3"`, `W/"3"` or `*` for "whatever is current").
+/// What `If-Match` asks for: `*` (whatever is current), or entity tags. A tag names a version
+/// as the ETag gives it (`"3"`; `W/"3"` is read the same); a tag that names no version, such as
+/// `"abc"`, matches nothing, so the change gets 412 like a stale one (RFC 9110 §13.1.1).
 pub enum IfMatch {
     Absent,
     Any,
-    Version(u64),
+    Versions(Vec<u64>),
 }
+
+/// At most this many entity tags are read from one header.
+const MAX_IF_MATCH_TAGS: usize = 16;
 
 pub fn if_match(headers: &HeaderMap) -> Result<IfMatch, ApiError> {
     let Some(raw) = headers.get(header::IF_MATCH) else {
         return Ok(IfMatch::Absent);
     };
-    let text = raw
-        .to_str()
-        .map_err(|_| ApiError::bad_request("If-Match must be text"))?
-        .trim();
+    let text = String::from_utf8_lossy(raw.as_bytes());
+    let text = text.trim();
     if text == "*" {
         return Ok(IfMatch::Any);
     }
-    let unquoted = text.trim_start_matches("W/").trim_matches('"');
-    unquoted.parse::<u64>().map(IfMatch::Version).map_err(|_| {
-        ApiError::bad_request(format!(
-            "If-Match must hold a version as given in the ETag, e.g. \"3\" (got '{text}')"
-        ))
-    })
+    let versions = text
+        .split(',')
+        .take(MAX_IF_MATCH_TAGS)
+        .filter_map(|tag| {
+            let tag = tag.trim();
+            let tag = tag.strip_prefix("W/").unwrap_or(tag);
+            tag.strip_prefix('"')?.strip_suffix('"')?.parse::<u64>().ok()
+        })
+        .collect();
+    Ok(IfMatch::Versions(versions))
 }

@@ -9,10 +9,11 @@ mod ops;
 mod pages;
 mod public;
 mod response_cache;
+mod server;
 mod unread_body;
 
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Instant;
@@ -30,6 +31,7 @@ use tower_http::cors::{Any, CorsLayer};
 
 pub use self::Limits as RateLimits;
 pub use error::ApiError;
+pub use server::ConnectionLimits;
 
 use crate::app::{App, AppError, Freshness};
 use response_cache::{CacheKey, CachedAnswer, ResponseCache};
@@ -43,6 +45,7 @@ pub struct Limits {
     failed_logins: KeyedLimiter,
     contact_requests: KeyedLimiter,
     response_cache_bytes: u64,
+    connections: ConnectionLimits,
 }
 
 /// The response cache's size unless configured: a few thousand typical answers.
@@ -55,7 +58,14 @@ impl Limits {
             failed_logins: RateLimiter::hashmap(per_minute(failed_logins_per_minute)),
             contact_requests: RateLimiter::hashmap(per_minute(contact_requests_per_minute)),
             response_cache_bytes: DEFAULT_RESPONSE_CACHE_MIB << 20,
+            connections: ConnectionLimits::default(),
         }
+    }
+
+    /// Timeouts and the connection cap.
+    pub fn with_connection_limits(mut self, connections: ConnectionLimits) -> Limits {
+        self.connections = connections;
+        self
     }
 
     /// Caps the response cache at `mebibytes` (0 turns it off).
@@ -207,6 +217,7 @@ pub fn route_list() -> Vec<RouteInfo> {
 
 /// The whole HTTP API over a service.
 pub fn router(app: App, limits: Limits) -> Router {
+    let body_read_timeout = limits.connections.body_read;
     ops::install_metrics_recorder();
     let state = HttpState {
         app,
@@ -233,7 +244,6 @@ pub fn router(app: App, limits: Limits) -> Router {
         .max_age(std::time::Duration::from_secs(3600));
     routes()
         .router
-        .route_layer(middleware::from_fn_with_state(state.clone(), admin::require_token))
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -242,24 +252,30 @@ pub fn router(app: App, limits: Limits) -> Router {
                 "this endpoint does not take that method; see /openapi.json",
             )
         })
+        .layer(middleware::from_fn_with_state(state.clone(), admin::require_token))
         .layer(middleware::from_fn_with_state(state.clone(), public_caching))
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(unread_body::close_when_body_unread))
         .layer(CompressionLayer::new())
         .layer(cors)
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_read_timeout))
         .with_state(state)
 }
 
+/// How long requests in flight may take to finish once shutdown begins.
+const SHUTDOWN_DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Serves the API on `listener` until `shutdown` completes, then shuts the service down
-/// cleanly (index merges finished, store flushed).
+/// cleanly (requests in flight finished, index merges finished, store flushed).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: App,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = router(app.clone(), limits).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
+    let connections = limits.connections;
+    let router = router(app.clone(), limits);
+    server::serve(listener, router, connections, shutdown, SHUTDOWN_DRAIN).await?;
     let closing = app.clone();
     tokio::task::spawn_blocking(move || closing.shutdown())
         .await

@@ -178,6 +178,14 @@ pub async fn contact_request(
         message: wire::optional_string(object, "message", &mut errors),
     };
     if !errors.is_empty() {
+        // Name every problem at once: the request's own rules for the fields not reported yet.
+        if let Err(rules) = crate::domain::ContactRequest::parse(draft) {
+            for problem in rules {
+                if !errors.iter().any(|reported| reported.field == problem.field) {
+                    errors.push(problem);
+                }
+            }
+        }
         return Err(ApiError::from(crate::app::AppError::Invalid(errors)));
     }
     let app = state.app.clone();

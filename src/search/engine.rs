@@ -182,12 +182,24 @@ fn open_healing(
     }
 }
 
-fn committed_seq(index: &Index) -> Result<u64, SearchError> {
-    Ok(index
-        .load_metas()?
-        .payload
-        .and_then(|payload| payload.parse().ok())
-        .unwrap_or(0))
+/// How documents are built from records (analysers, inferred fields). A commit records it
+/// beside the sequence; an index built another way is rebuilt from the store at start.
+const DOCUMENT_FORMAT: u32 = 2;
+
+fn commit_payload(covered: u64) -> String {
+    format!("{DOCUMENT_FORMAT}:{covered}")
+}
+
+/// The sequence a commit covers, or `None` when the index was built another way.
+fn committed_seq(index: &Index) -> Result<Option<u64>, SearchError> {
+    let payload = index.load_metas()?.payload.unwrap_or_default();
+    let Some((format, seq)) = payload.split_once(':') else {
+        return Ok(None);
+    };
+    if format.parse::<u32>().ok() != Some(DOCUMENT_FORMAT) {
+        return Ok(None);
+    }
+    Ok(seq.parse().ok())
 }
 
 fn open_reader(index: &Index) -> Result<IndexReader, SearchError> {
@@ -227,11 +239,19 @@ impl SearchEngine {
         }
         let expert_seq = committed_seq(&expert_index)?;
         let case_seq = committed_seq(&case_index)?;
+        if expert_seq.is_none() && !report.needs_rebuild {
+            report.needs_rebuild = true;
+            report.reason = Some("the index was built by another version of citypeers".to_string());
+        }
         if expert_seq != case_seq {
-            // A crash between the two commits: the older one decides, the newer one is rebuilt.
+            // A crash between the two commits: rebuild rather than guess.
             report.needs_rebuild = true;
         }
-        let covered = if report.needs_rebuild { 0 } else { expert_seq };
+        let covered = if report.needs_rebuild {
+            0
+        } else {
+            expert_seq.unwrap_or(0)
+        };
         let engine = SearchEngine {
             experts: KindIndex {
                 reader: open_reader(&expert_index)?,
@@ -397,7 +417,7 @@ impl SearchEngine {
     }
 
     fn commit_both(&self, writers: &mut Writers, covered: u64) -> Result<(), SearchError> {
-        let payload = covered.to_string();
+        let payload = commit_payload(covered);
         let mut prepared = writers.experts.prepare_commit()?;
         prepared.set_payload(&payload);
         prepared.commit()?;

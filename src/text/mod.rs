@@ -12,7 +12,8 @@ use tantivy::tokenizer::{
 use crate::domain::LanguageCode;
 
 /// Tokens longer than this (in bytes) are dropped: they are never words people search for.
-const LONGEST_TOKEN_BYTES: usize = 40;
+/// Long enough for German compounds and Arabic words with their prefixes (two bytes a letter).
+pub const LONGEST_TOKEN_BYTES: usize = 100;
 
 /// A language with its own analyser, or `Other` (folded, not stemmed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

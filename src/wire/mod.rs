@@ -7,8 +7,8 @@ mod read;
 mod write;
 
 pub use read::{
-    ImportedMetadata, Origin, case_draft_from_json, csv_row_object, expert_draft_from_json, merge_patch,
-    optional_string, string_list,
+    ImportedMetadata, Origin, api_value_errors, case_draft_from_json, csv_row_object, expert_draft_from_json,
+    merge_patch, optional_string, string_list,
 };
 pub use write::{
     CaseView, ExpertView, RecordView, Visibility, case_json, case_view, expert_json, expert_view, format_time,

@@ -5,12 +5,75 @@ use serde_json::{Map, Value};
 use super::{CASE_FIELDS, EXPERT_FIELDS, READ_ONLY_FIELDS};
 use crate::domain::{CaseDraft, ExpertDraft, FieldError, Timestamp};
 
-/// Where a record body comes from: API bodies may not set read-only fields; import files
-/// (for example an export) may, and their version and timestamps are kept on create.
+/// Where a record body comes from. API bodies are read as strictly as the OpenAPI document
+/// describes them (JSON types as given, no empty strings, no read-only fields); import files
+/// (CSV cells are all text, an export carries read-only fields) are read leniently, and their
+/// version and timestamps are kept on create. A stored record merged with a patch is read
+/// like an import, after the patch itself was checked like an API body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
     ApiBody,
     ImportFile,
+    PatchedRecord,
+}
+
+/// The JSON type the contract gives a record field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FieldType {
+    Text,
+    TextList,
+    Boolean,
+    Integer,
+}
+
+fn field_type(field: &str) -> FieldType {
+    match field {
+        "languages" | "topics" | "experts" => FieldType::TextList,
+        "available" => FieldType::Boolean,
+        "year" => FieldType::Integer,
+        _ => FieldType::Text,
+    }
+}
+
+fn is_blank(value: &Value) -> bool {
+    value.as_str().is_some_and(|text| text.trim().is_empty())
+}
+
+/// Values of an API body that the schema does not allow: a wrong JSON type, or an empty
+/// string (leave the field out, or send `null` to clear it). Unknown fields are reported
+/// elsewhere; `null` is always allowed.
+pub fn api_value_errors(object: &Map<String, Value>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (field, value) in object {
+        let problem = match (field_type(field), value) {
+            (_, Value::Null) => None,
+            (FieldType::Text, Value::String(_)) if is_blank(value) => {
+                Some("must not be empty; leave it out or send null instead".to_string())
+            }
+            (FieldType::Text, Value::String(_)) => None,
+            (FieldType::Text, other) => Some(format!("must be a string, not {}", kind_of(other))),
+            (FieldType::Boolean, Value::Bool(_)) => None,
+            (FieldType::Boolean, other) => Some(format!("must be true or false, not {}", kind_of(other))),
+            (FieldType::Integer, Value::Number(number)) if number.is_i64() => None,
+            (FieldType::Integer, other) => Some(format!("must be a whole number, not {}", kind_of(other))),
+            (FieldType::TextList, Value::Array(items)) => {
+                items.iter().enumerate().find_map(|(position, item)| match item {
+                    Value::String(_) if is_blank(item) => Some(format!("entry {} must not be empty", position + 1)),
+                    Value::String(_) => None,
+                    other => Some(format!(
+                        "entry {} must be a string, not {}",
+                        position + 1,
+                        kind_of(other)
+                    )),
+                })
+            }
+            (FieldType::TextList, other) => Some(format!("must be a list of strings, not {}", kind_of(other))),
+        };
+        if let Some(message) = problem {
+            errors.push(FieldError::new(truncate(field), message));
+        }
+    }
+    errors
 }
 
 /// Version and timestamps found in an import line (an export of another instance).
@@ -27,16 +90,20 @@ struct FieldReader<'a> {
 }
 
 impl<'a> FieldReader<'a> {
+    /// Adds a problem unless the field has one already.
+    fn report(&mut self, field: &str, message: impl Into<String>) {
+        if !self.errors.iter().any(|error| error.field == field) {
+            self.errors.push(FieldError::new(field, message));
+        }
+    }
+
     fn string(&mut self, field: &str) -> Option<String> {
         match self.object.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::String(text)) => Some(text.clone()),
             Some(Value::Number(number)) if field == "phone" => Some(number.to_string()),
             Some(other) => {
-                self.errors.push(FieldError::new(
-                    field,
-                    format!("must be a string, not {}", kind_of(other)),
-                ));
+                self.report(field, format!("must be a string, not {}", kind_of(other)));
                 None
             }
         }
@@ -51,10 +118,10 @@ impl<'a> FieldReader<'a> {
                     match item {
                         Value::String(text) => strings.push(text.clone()),
                         other => {
-                            self.errors.push(FieldError::new(
+                            self.report(
                                 field,
                                 format!("entry {} must be a string, not {}", position + 1, kind_of(other)),
-                            ));
+                            );
                             return None;
                         }
                     }
@@ -63,10 +130,7 @@ impl<'a> FieldReader<'a> {
             }
             Some(Value::String(text)) => Some(split_list(text)),
             Some(other) => {
-                self.errors.push(FieldError::new(
-                    field,
-                    format!("must be a list of strings, not {}", kind_of(other)),
-                ));
+                self.report(field, format!("must be a list of strings, not {}", kind_of(other)));
                 None
             }
         }
@@ -79,15 +143,12 @@ impl<'a> FieldReader<'a> {
             Some(Value::String(text)) => match parse_bool(text) {
                 Ok(flag) => flag,
                 Err(message) => {
-                    self.errors.push(FieldError::new(field, message));
+                    self.report(field, message);
                     None
                 }
             },
             Some(other) => {
-                self.errors.push(FieldError::new(
-                    field,
-                    format!("must be true or false, not {}", kind_of(other)),
-                ));
+                self.report(field, format!("must be true or false, not {}", kind_of(other)));
                 None
             }
         }
@@ -99,7 +160,7 @@ impl<'a> FieldReader<'a> {
             Some(Value::Number(number)) => match number.as_i64() {
                 Some(value) => Some(value),
                 None => {
-                    self.errors.push(FieldError::new(field, "must be a whole number"));
+                    self.report(field, "must be a whole number");
                     None
                 }
             },
@@ -107,18 +168,12 @@ impl<'a> FieldReader<'a> {
             Some(Value::String(text)) => match text.trim().parse::<i64>() {
                 Ok(value) => Some(value),
                 Err(_) => {
-                    self.errors.push(FieldError::new(
-                        field,
-                        format!("'{}' is not a whole number", truncate(text)),
-                    ));
+                    self.report(field, format!("'{}' is not a whole number", truncate(text)));
                     None
                 }
             },
             Some(other) => {
-                self.errors.push(FieldError::new(
-                    field,
-                    format!("must be a whole number, not {}", kind_of(other)),
-                ));
+                self.report(field, format!("must be a whole number, not {}", kind_of(other)));
                 None
             }
         }
@@ -167,12 +222,26 @@ fn check_fields(object: &Map<String, Value>, known: &[&str], origin: Origin) -> 
             continue;
         }
         if READ_ONLY_FIELDS.contains(&field.as_str()) {
-            if origin == Origin::ApiBody {
+            if origin != Origin::ImportFile {
                 errors.push(FieldError::new(field.as_str(), "is read-only: the service sets it"));
             }
             continue;
         }
         errors.push(FieldError::new(truncate(field), "unknown field"));
+    }
+    errors
+}
+
+/// Unknown and read-only fields, and for API bodies their values' types.
+fn field_errors(object: &Map<String, Value>, known: &[&str], origin: Origin) -> Vec<FieldError> {
+    let mut errors = check_fields(object, known, origin);
+    if origin == Origin::ApiBody {
+        let known_values: Map<String, Value> = object
+            .iter()
+            .filter(|(field, _)| known.contains(&field.as_str()))
+            .map(|(field, value)| (field.clone(), value.clone()))
+            .collect();
+        errors.extend(api_value_errors(&known_values));
     }
     errors
 }
@@ -210,7 +279,7 @@ pub fn expert_draft_from_json(
     let object = as_object(value)?;
     let mut reader = FieldReader {
         object,
-        errors: check_fields(object, &EXPERT_FIELDS, origin),
+        errors: field_errors(object, &EXPERT_FIELDS, origin),
     };
     let draft = ExpertDraft {
         id: reader.string("id"),
@@ -255,7 +324,7 @@ pub fn case_draft_from_json(value: &Value, origin: Origin) -> Result<(CaseDraft,
     let object = as_object(value)?;
     let mut reader = FieldReader {
         object,
-        errors: check_fields(object, &CASE_FIELDS, origin),
+        errors: field_errors(object, &CASE_FIELDS, origin),
     };
     let draft = CaseDraft {
         id: reader.string("id"),
@@ -300,34 +369,58 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 /// A list of strings (a single string counts as a list of one); a problem is added to `errors`.
+/// A list of non-empty strings in a JSON body (absent or null: empty); anything else is added
+/// to `errors`.
 pub fn string_list(object: &Map<String, Value>, field: &str, errors: &mut Vec<FieldError>) -> Vec<String> {
     match object.get(field) {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => {
-            let strings: Vec<String> = items
-                .iter()
-                .filter_map(|item| item.as_str().map(str::to_string))
-                .collect();
-            if strings.len() != items.len() {
-                errors.push(FieldError::new(field, "must be a list of strings"));
+            let mut strings = Vec::with_capacity(items.len());
+            for (position, item) in items.iter().enumerate() {
+                match item {
+                    Value::String(text) if !text.trim().is_empty() => strings.push(text.clone()),
+                    Value::String(_) => {
+                        errors.push(FieldError::new(
+                            field,
+                            format!("entry {} must not be empty", position + 1),
+                        ));
+                        return Vec::new();
+                    }
+                    other => {
+                        errors.push(FieldError::new(
+                            field,
+                            format!("entry {} must be a string, not {}", position + 1, kind_of(other)),
+                        ));
+                        return Vec::new();
+                    }
+                }
             }
             strings
         }
-        Some(Value::String(single)) => vec![single.clone()],
-        Some(_) => {
-            errors.push(FieldError::new(field, "must be a list of strings"));
+        Some(other) => {
+            errors.push(FieldError::new(
+                field,
+                format!("must be a list of strings, not {}", kind_of(other)),
+            ));
             Vec::new()
         }
     }
 }
 
-/// An optional string; a value of another type is added to `errors`.
+/// An optional non-empty string in a JSON body; anything else is added to `errors`.
 pub fn optional_string(object: &Map<String, Value>, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
     match object.get(field) {
         None | Some(Value::Null) => None,
+        Some(Value::String(text)) if text.trim().is_empty() => {
+            errors.push(FieldError::new(field, "must not be empty; leave it out instead"));
+            None
+        }
         Some(Value::String(text)) => Some(text.clone()),
-        Some(_) => {
-            errors.push(FieldError::new(field, "must be a string"));
+        Some(other) => {
+            errors.push(FieldError::new(
+                field,
+                format!("must be a string, not {}", kind_of(other)),
+            ));
             None
         }
     }
@@ -354,11 +447,22 @@ mod tests {
         let body = json!({"name": 5, "languages": "fr;en", "available": "maybe"});
         let errors = expert_draft_from_json(&body, Origin::ApiBody).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
-        assert_eq!(fields[..2], ["name", "available"]);
+        assert_eq!(fields[..3], ["name", "languages", "available"]);
         assert!(
             fields.contains(&"city") && fields.contains(&"country"),
             "the record's own problems come too: {fields:?}"
         );
+    }
+
+    #[test]
+    fn api_bodies_take_the_schema_types_and_import_files_are_lenient() {
+        let body = json!({"id": "", "name": "Ana", "city": "Recife", "country": "BR", "languages": "pt;en", "available": "true", "email": ""});
+        let errors = expert_draft_from_json(&body, Origin::ApiBody).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
+        assert_eq!(fields, ["id", "languages", "available", "email"]);
+        let (draft, _) = expert_draft_from_json(&body, Origin::ImportFile).expect("lenient");
+        assert_eq!(draft.languages, Some(vec!["pt".to_string(), "en".to_string()]));
+        assert_eq!(draft.available, Some(true));
     }
 
     #[test]

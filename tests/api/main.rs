@@ -6,6 +6,7 @@ mod helpers;
 mod cli;
 mod curation;
 mod durability;
+mod hardening;
 mod inbox;
 mod matching;
 mod pages;

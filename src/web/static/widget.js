@@ -12,12 +12,15 @@
  * data-q, data-topics, data-languages, data-regions, data-country, data-available
  *                search: query and filters (lists comma-separated)
  * data-limit     number of results (default 5)
- * data-lang      en|de|fr|es|pt: labels and match reasons (default: the page's lang)
+ * data-lang      en|de|fr|es|pt|ar: labels and match reasons (default: the page's lang);
+ *                Arabic is laid out right to left
  * data-profile-url   link template, e.g. "https://portal.example/experts/{id}"
- *                    (default <origin>/v1/experts/{id}); only http(s) URLs are used
+ *                    (default <origin>/experts/{id}?lang=…, the public profile page);
+ *                    only http(s) URLs are used
  * data-link-target   _self|_blank|_top|_parent for the profile links
  * data-heading-level 2–6 for the names (default 3)
  *
+ * Labels come from <origin>/i18n/{lang}.json (English is built in as a fallback).
  * Results live in a Shadow DOM. Theme with CSS custom properties on the element:
  * --citypeers-accent, --citypeers-text, --citypeers-muted, --citypeers-bg, --citypeers-border,
  * --citypeers-font. Elements added later are picked up; changed data-* attributes re-render.
@@ -28,14 +31,11 @@
   if (window.CitypeersWidget && window.CitypeersWidget.render) return;
 
   var SELECTOR = '.citypeers-widget';
-  var LANGS = ['en', 'de', 'fr', 'es', 'pt'];
-  var T = {
-    en: { loading: 'Loading peer consultants…', empty: 'No matching peer consultants found.', error: 'The peer consultants could not be loaded.', retry: 'Try again', profile: 'View profile', found: ['{n} peer consultant', '{n} peer consultants'], by: 'Results from citypeers' },
-    de: { loading: 'Peer-Fachleute werden geladen …', empty: 'Keine passenden Peer-Fachleute gefunden.', error: 'Die Peer-Fachleute konnten nicht geladen werden.', retry: 'Erneut versuchen', profile: 'Profil ansehen', found: ['{n} Peer-Fachperson', '{n} Peer-Fachleute'], by: 'Ergebnisse von citypeers' },
-    fr: { loading: 'Chargement des pairs conseillers…', empty: 'Aucun pair conseiller correspondant.', error: 'Les pairs conseillers n’ont pas pu être chargés.', retry: 'Réessayer', profile: 'Voir le profil', found: ['{n} pair conseiller', '{n} pairs conseillers'], by: 'Résultats de citypeers' },
-    es: { loading: 'Cargando consultores pares…', empty: 'No se encontraron consultores pares.', error: 'No se pudieron cargar los consultores pares.', retry: 'Reintentar', profile: 'Ver perfil', found: ['{n} consultor par', '{n} consultores pares'], by: 'Resultados de citypeers' },
-    pt: { loading: 'A carregar consultores pares…', empty: 'Nenhum consultor par encontrado.', error: 'Não foi possível carregar os consultores pares.', retry: 'Tentar novamente', profile: 'Ver perfil', found: ['{n} consultor par', '{n} consultores pares'], by: 'Resultados do citypeers' }
-  };
+  var LANGS = ['en', 'de', 'fr', 'es', 'pt', 'ar'];
+  var RTL = { ar: true };
+  // English is built in; the other languages load from the server's strings files.
+  var EN = { loading: 'Loading peer consultants…', empty: 'No matching peer consultants found.', error: 'The peer consultants could not be loaded.', retry: 'Try again', profile: 'View profile', found: { one: '{n} peer consultant', other: '{n} peer consultants' }, by: 'Results from citypeers' };
+  var strings = { en: Promise.resolve(EN) };
   var ATTRS = ['class', 'data-mode', 'data-challenge', 'data-topics', 'data-languages', 'data-regions', 'data-country',
     'data-city', 'data-q', 'data-limit', 'data-lang', 'data-available', 'data-profile-url', 'data-link-target', 'data-heading-level'];
 
@@ -52,35 +52,63 @@
   })();
 
   var CSS = ':host{all:initial;display:block}:host([hidden]){display:none}' +
-    '.w{all:initial;display:block;font:var(--citypeers-font,14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif);color:var(--citypeers-text,#1b1f24);text-align:start;overflow-wrap:break-word}*{box-sizing:border-box}' +
+    '.w{all:initial;display:block;font:var(--citypeers-font,14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans Arabic",Arial,sans-serif);color:var(--citypeers-text,#1b1f24);text-align:start;overflow-wrap:break-word}*{box-sizing:border-box}' +
     '.sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}' +
     '.st{margin:0 0 8px;color:var(--citypeers-muted,#4a5361)}.err{color:#b3261e}' +
     'ul.l{list-style:none;margin:0;padding:0;display:grid;gap:10px;grid-template-columns:repeat(auto-fill,minmax(min(100%,240px),1fr))}' +
     '.c{background:var(--citypeers-bg,#fff);border:1px solid var(--citypeers-border,#d5dae1);border-radius:8px;padding:12px 14px;display:flex;flex-direction:column;gap:4px;height:100%}' +
     '.n{margin:0;font-size:1.08em;font-weight:700;line-height:1.3;color:inherit}' +
     '.m{margin:0;color:var(--citypeers-muted,#4a5361)}' +
-    '.r{margin:4px 0 0;padding-left:1.2em}.r li{margin:1px 0}' +
+    '.r{margin:4px 0 0;padding-inline-start:1.2em}.r li{margin:1px 0}' +
     '.h{margin:4px 0 0}mark{background:#ffe58f;color:#1b1f24;border-radius:2px;padding:0 1px}' +
     'a{color:var(--citypeers-accent,#0b5cad)}a:focus-visible,button:focus-visible{outline:3px solid var(--citypeers-accent,#0b5cad);outline-offset:2px}' +
     '.p{margin-top:auto;padding-top:6px;font-weight:600}' +
-    'button{font:inherit;cursor:pointer;margin-left:8px;padding:4px 12px;border:1px solid currentColor;border-radius:6px;background:transparent;color:var(--citypeers-accent,#0b5cad)}' +
+    'button{font:inherit;cursor:pointer;margin-inline-start:8px;padding:4px 12px;border:1px solid currentColor;border-radius:6px;background:transparent;color:var(--citypeers-accent,#0b5cad)}' +
     '.f{margin:8px 0 0;font-size:.85em;color:var(--citypeers-muted,#4a5361)}' +
     '@media (forced-colors:active){mark{forced-color-adjust:none}}';
 
   var states = new WeakMap(); // element -> { key, ctrl }
 
-  function text(lang, key, n) {
-    var dict = T[lang] || T.en;
-    var v = dict[key] || T.en[key];
-    if (Array.isArray(v)) {
+  // The widget's labels in `lang` (a Promise of {key: text}; English where anything fails).
+  function load(lang) {
+    if (!strings[lang]) {
+      strings[lang] = fetch(ORIGIN + '/i18n/' + lang + '.json', { credentials: 'omit' })
+        .then(function (res) { return res.ok ? res.json() : {}; })
+        .then(function (all) { return all && all.widget ? all.widget : EN; }, function () { return EN; });
+    }
+    return strings[lang];
+  }
+  function text(dict, lang, key, n) {
+    var v = dict[key] || EN[key];
+    if (v && typeof v === 'object') {
       var form = 'other';
       try { form = new Intl.PluralRules(lang).select(n); } catch (e) { /* default */ }
-      v = (form === 'one' ? v[0] : v[1]).replace('{n}', String(n));
+      var count = String(n);
+      try { count = new Intl.NumberFormat(lang).format(n); } catch (e) { /* plain digits */ }
+      v = String(v[form] || v.other).replace('{n}', count);
     }
     return v;
   }
   function list(value) {
     return String(value || '').split(',').map(function (s) { return s.trim(); }).filter(Boolean);
+  }
+  // Free text (names, places, reasons) keeps its own direction inside the card's direction.
+  function auto(tag, cls, content) {
+    var node = el(tag, cls);
+    node.appendChild(el('span', null, content)).dir = 'auto';
+    return node;
+  }
+  // The shadow root's styles: a constructed stylesheet where the browser has them (pages with a
+  // strict Content-Security-Policy block <style> elements, not CSSOM), else a <style> element.
+  var sheet = null;
+  function styles(root) {
+    try {
+      if (!sheet) { sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); }
+      root.adoptedStyleSheets = [sheet];
+      return [];
+    } catch (e) {
+      return [el('style', null, CSS)];
+    }
   }
   function el(tag, cls, content) {
     var node = document.createElement(tag);
@@ -111,7 +139,7 @@
   }
 
   function request(o, signal) {
-    var init = { signal: signal, credentials: 'omit', headers: { Accept: 'application/json' } };
+    var init = { signal: signal, credentials: 'omit', headers: { Accept: 'application/json', 'Accept-Language': o.lang } };
     var url;
     if (o.mode === 'match') {
       var body = { limit: o.limit, lang: o.lang };
@@ -165,7 +193,8 @@
   }
 
   function profileHref(o, id) {
-    var raw = o.profileUrl ? o.profileUrl.split('{id}').join(encodeURIComponent(id)) : ORIGIN + '/v1/experts/' + encodeURIComponent(id);
+    var raw = o.profileUrl ? o.profileUrl.split('{id}').join(encodeURIComponent(id))
+      : ORIGIN + '/experts/' + encodeURIComponent(id) + '?lang=' + encodeURIComponent(o.lang);
     try {
       var u = new URL(raw, location.href);
       return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
@@ -176,30 +205,35 @@
     try { return new Intl.DisplayNames([lang], { type: 'region' }).of(code) || code; } catch (e) { return code; }
   }
 
-  function card(item, o) {
+  function card(item, o, dict) {
     var e = item.expert;
     var li = el('li');
     var c = li.appendChild(el('article', 'c'));
-    var name = c.appendChild(el('h' + o.heading, 'n', e.name || e.id));
+    var name = c.appendChild(auto('h' + o.heading, 'n', e.name || e.id));
     name.id = 'n' + Math.random().toString(36).slice(2);
     c.setAttribute('aria-labelledby', name.id);
     var role = [e.position, e.organisation].filter(Boolean).join(' · ');
-    if (role) c.appendChild(el('p', 'm', role));
-    var place = [e.city, e.country ? countryName(e.country, o.lang) : ''].filter(Boolean).join(', ');
-    if (place) c.appendChild(el('p', 'm', place));
+    if (role) c.appendChild(auto('p', 'm', role));
+    if (e.city || e.country) {
+      var place = c.appendChild(auto('p', 'm', e.city || ''));
+      if (e.city && e.country) place.appendChild(document.createTextNode(o.lang === 'ar' ? '، ' : ', '));
+      if (e.country) place.appendChild(el('span', null, countryName(e.country, o.lang)));
+    }
     if (item.reasons && item.reasons.length) {
       var ul = c.appendChild(el('ul', 'r'));
-      item.reasons.slice(0, 3).forEach(function (r) { ul.appendChild(el('li', null, r)); });
+      item.reasons.slice(0, 3).forEach(function (r) { ul.appendChild(auto('li', null, r)); });
     } else if (item.highlights) {
       var keys = Object.keys(item.highlights);
       var hl = c.appendChild(el('p', 'h'));
-      if (keys.length) hl.appendChild(marks(item.highlights[keys.indexOf('expertise') >= 0 ? 'expertise' : keys[0]]));
-      else if (e.expertise) hl.textContent = e.expertise.length > 200 ? e.expertise.slice(0, 200).replace(/\s+\S*$/, '') + '…' : e.expertise;
+      var hlText = hl.appendChild(el('span'));
+      hlText.dir = 'auto';
+      if (keys.length) hlText.appendChild(marks(item.highlights[keys.indexOf('expertise') >= 0 ? 'expertise' : keys[0]]));
+      else if (e.expertise) hlText.textContent = e.expertise.length > 200 ? e.expertise.slice(0, 200).replace(/\s+\S*$/, '') + '…' : e.expertise;
       else c.removeChild(hl);
     }
     var href = e.id ? profileHref(o, e.id) : null;
     if (href) {
-      var a = c.appendChild(el('a', 'p', text(o.lang, 'profile')));
+      var a = c.appendChild(el('a', 'p', text(dict, o.lang, 'profile')));
       a.href = href;
       a.appendChild(el('span', 'sr', ': ' + (e.name || e.id)));
       if (o.target) a.target = o.target;
@@ -220,28 +254,34 @@
     if (!root) {
       try { root = host.attachShadow({ mode: 'open' }); } catch (e) { console.warn('citypeers widget: cannot render into', host, e); return Promise.resolve(); }
     }
-    var style = el('style', null, CSS);
-    var status = el('p', 'st', text(o.lang, 'loading'));
+    var status = el('p', 'st', '…');
     status.setAttribute('role', 'status');
     status.setAttribute('aria-live', 'polite');
     var box = el('div', 'w');
     box.setAttribute('lang', o.lang);
+    box.setAttribute('dir', RTL[o.lang] ? 'rtl' : 'ltr');
     box.setAttribute('aria-busy', 'true');
     box.appendChild(status);
-    root.replaceChildren(style, box);
+    root.replaceChildren.apply(root, styles(root).concat([box]));
 
-    return request(o, ctrl && ctrl.signal).then(function (items) {
+    var dict = EN;
+    var labels = load(o.lang).then(function (loaded) {
+      dict = loaded;
+      if (states.get(host).ctrl === ctrl && box.getAttribute('aria-busy')) status.textContent = text(dict, o.lang, 'loading');
+    });
+    return Promise.all([request(o, ctrl && ctrl.signal), labels]).then(function (done) {
+      var items = done[0];
       if (states.get(host).ctrl !== ctrl) return;
       box.removeAttribute('aria-busy');
-      if (!items.length) { status.textContent = text(o.lang, 'empty'); return; }
-      status.textContent = text(o.lang, 'found', items.length);
+      if (!items.length) { status.textContent = text(dict, o.lang, 'empty'); return; }
+      status.textContent = text(dict, o.lang, 'found', items.length);
       status.className = 'sr';
       var ul = el('ul', 'l');
-      items.forEach(function (item) { ul.appendChild(card(item, o)); });
+      items.forEach(function (item) { ul.appendChild(card(item, o, dict)); });
       box.appendChild(ul);
       var foot = box.appendChild(el('p', 'f'));
-      var by = foot.appendChild(el('a', null, text(o.lang, 'by')));
-      by.href = ORIGIN + '/';
+      var by = foot.appendChild(el('a', null, text(dict, o.lang, 'by')));
+      by.href = ORIGIN + '/?lang=' + encodeURIComponent(o.lang);
       if (o.target) by.target = o.target;
       if (o.target === '_blank') by.rel = 'noopener noreferrer';
     }, function (err) {
@@ -249,12 +289,15 @@
       if (states.get(host).ctrl !== ctrl) return;
       box.removeAttribute('aria-busy');
       status.className = 'st err';
-      status.textContent = text(o.lang, 'error') + ' ';
-      var retry = el('button', null, text(o.lang, 'retry'));
-      retry.type = 'button';
-      retry.addEventListener('click', function () { render(host); });
-      box.appendChild(retry);
-      if (window.console) console.warn('citypeers widget:', err && err.message);
+      return labels.then(function () {
+        if (states.get(host).ctrl !== ctrl) return;
+        status.textContent = text(dict, o.lang, 'error') + ' ';
+        var retry = el('button', null, text(dict, o.lang, 'retry'));
+        retry.type = 'button';
+        retry.addEventListener('click', function () { render(host); });
+        box.appendChild(retry);
+        if (window.console) console.warn('citypeers widget:', err && err.message);
+      });
     });
   }
 
@@ -280,7 +323,7 @@
     }).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ATTRS });
   }
 
-  window.CitypeersWidget = { render: render, origin: ORIGIN, version: '1' };
+  window.CitypeersWidget = { render: render, origin: ORIGIN, version: '2' };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
 })();
