@@ -37,16 +37,18 @@ fn parse_change(change: ContactRequestChange) -> Result<(Option<ContactStatus>, 
             }
         },
     };
-    let note = change
-        .note
-        .map(|note| note.map(|text| text.trim().to_string()).filter(|text| !text.is_empty()));
-    if let Some(Some(text)) = &note
-        && text.chars().count() > MAX_NOTE_CHARS
-    {
-        errors.push(FieldError::new(
-            "note",
-            format!("must be at most {MAX_NOTE_CHARS} characters"),
-        ));
+    let note = change.note.map(|note| note.map(|text| text.trim().to_string()));
+    match &note {
+        Some(Some(text)) if text.is_empty() => {
+            errors.push(FieldError::new("note", "must not be empty; send null to clear it"));
+        }
+        Some(Some(text)) if text.chars().count() > MAX_NOTE_CHARS => {
+            errors.push(FieldError::new(
+                "note",
+                format!("must be at most {MAX_NOTE_CHARS} characters"),
+            ));
+        }
+        _ => {}
     }
     if status.is_none() && note.is_none() && errors.is_empty() {
         errors.push(FieldError::new("status", "give a status, a note, or both"));

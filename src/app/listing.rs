@@ -115,12 +115,13 @@ fn parse_number(field: &str, raw: Option<&String>, default: usize, max: usize) -
 }
 
 fn parse_values<T>(field: &str, raw: &[String], parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, AppError> {
-    let values: Vec<&str> = raw
-        .iter()
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .collect();
+    let values: Vec<&str> = raw.iter().flat_map(|value| value.split(',')).map(str::trim).collect();
+    if values.iter().any(|value| value.is_empty()) {
+        return Err(AppError::bad_parameter(
+            field,
+            "has an empty value; leave the parameter out instead",
+        ));
+    }
     if values.len() > MAX_FILTER_VALUES {
         return Err(AppError::bad_parameter(
             field,
@@ -174,7 +175,6 @@ impl App {
             Some(_) if !for_experts => {
                 return Err(AppError::bad_parameter("available", "only experts have availability"));
             }
-            Some(raw) if raw.trim().is_empty() => None,
             Some(raw) => Some(parse_bool_parameter("available", raw)?),
         };
         let limit = parse_number("limit", params.limit.as_ref(), DEFAULT_LIMIT, MAX_LIMIT)?;

@@ -29,6 +29,8 @@ struct ConfigFile {
     body_timeout: Option<u64>,
     idle_timeout: Option<u64>,
     max_connections: Option<usize>,
+    failed_logins_per_minute: Option<u32>,
+    contact_requests_per_minute: Option<u32>,
 }
 
 /// Timeouts and the connection cap: flags and environment, then the config file, then defaults.
@@ -170,9 +172,18 @@ fn execute(command: Command, config: &ConfigFile) -> Result<(), String> {
             let response_cache_mb = response_cache_mb
                 .or(config.response_cache_mb)
                 .unwrap_or(crate::http::DEFAULT_RESPONSE_CACHE_MIB);
-            let limits = Limits::default()
-                .with_response_cache_mib(response_cache_mb)
-                .with_connection_limits(connection_limits(&connections, config)?);
+            let limits = Limits::new(
+                connections
+                    .failed_logins_per_minute
+                    .or(config.failed_logins_per_minute)
+                    .unwrap_or(10),
+                connections
+                    .contact_requests_per_minute
+                    .or(config.contact_requests_per_minute)
+                    .unwrap_or(5),
+            )
+            .with_response_cache_mib(response_cache_mb)
+            .with_connection_limits(connection_limits(&connections, config)?);
             serve(&settings(&data, config), &addr, !empty, limits)
         }
         Command::Import {

@@ -64,6 +64,12 @@ pub struct ConnectionArgs {
     /// Connections served at once; more wait to be accepted [default: 1024, lowered to fit the open-files limit]
     #[arg(long, env = "CITYPEERS_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// Failed admin sign-ins allowed per client address and minute before 429 [default: 10]
+    #[arg(long, env = "CITYPEERS_FAILED_LOGINS_PER_MINUTE")]
+    pub failed_logins_per_minute: Option<u32>,
+    /// Public contact requests allowed per client address and minute before 429 [default: 5]
+    #[arg(long, env = "CITYPEERS_CONTACT_REQUESTS_PER_MINUTE")]
+    pub contact_requests_per_minute: Option<u32>,
 }
 
 #[derive(Args, Debug, Clone, Default)]
