@@ -167,6 +167,7 @@ fn run_search(app: &App, params: &SearchParams) -> Result<(Vec<String>, Vec<Stri
         available: params.available.map(|available| available.to_string()),
         limit: Some(CUTOFF.to_string()),
         offset: None,
+        status: None,
     };
     let system: Vec<String> = app
         .search_experts(&listing, true)?

@@ -33,6 +33,8 @@ pub struct ListingParams {
     pub available: Option<String>,
     pub limit: Option<String>,
     pub offset: Option<String>,
+    /// Staff only: draft, published or archived.
+    pub status: Option<String>,
 }
 
 pub struct Hit<R> {
@@ -177,6 +179,14 @@ impl App {
             }
             Some(raw) => Some(parse_bool_parameter("available", raw)?),
         };
+        let status = match params.status.as_deref() {
+            None => None,
+            Some(raw) => Some(
+                crate::domain::Status::parse(raw.trim())
+                    .map_err(|message| AppError::bad_parameter("status", message))?
+                    .code() as u8,
+            ),
+        };
         let limit = parse_number("limit", params.limit.as_ref(), DEFAULT_LIMIT, MAX_LIMIT)?;
         let offset = parse_number("offset", params.offset.as_ref(), 0, MAX_OFFSET)?;
         Ok(ParsedListing {
@@ -193,7 +203,7 @@ impl App {
                     .map(|language| two_letter_code(language.as_str()))
                     .collect(),
                 available,
-                status: None,
+                status,
             },
             limit,
             offset,

@@ -25,6 +25,7 @@ pub(super) fn search(
         available: None,
         limit: Some(limit.to_string()),
         offset: None,
+        status: None,
     };
     let body = if let Some(url) = &remote.url {
         Remote::new(url, remote.token.clone())?.search(&params, cases)?

@@ -16,7 +16,7 @@ use super::extract::{
     IfMatch, MAX_IMPORT_BODY_BYTES, Segment, content_type, if_match, json_body, only_known, query_pairs, read_body,
     single,
 };
-use super::public::listing_params;
+use super::public::{Audience, listing_params};
 use super::{HttpState, blocking, too_many};
 use crate::app::{Actor, App, AppError, EditableRecord, VersionCheck};
 use crate::curation::import::ImportFormat;
@@ -231,7 +231,7 @@ pub async fn delete_case(
 }
 
 pub async fn search_experts(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
-    let params = listing_params(&uri, true)?;
+    let params = listing_params(&uri, true, Audience::Staff)?;
     let app = state.app.clone();
     let page = blocking(move || app.search_experts(&params, false)).await?;
     Ok(Json(dto::expert_listing(
@@ -243,7 +243,7 @@ pub async fn search_experts(State(state): State<HttpState>, uri: Uri) -> Result<
 }
 
 pub async fn search_cases(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
-    let params = listing_params(&uri, false)?;
+    let params = listing_params(&uri, false, Audience::Staff)?;
     let app = state.app.clone();
     let page = blocking(move || app.search_cases(&params, false)).await?;
     Ok(Json(dto::case_listing(&page, &state.app.vocabulary().regions)).into_response())

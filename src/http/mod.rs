@@ -244,7 +244,14 @@ pub fn router(app: App, limits: Limits) -> Router {
         .max_age(std::time::Duration::from_secs(3600));
     routes()
         .router
-        .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
+        .fallback(|request: Request| async move {
+            // People who follow a broken link get a page; API clients get the error shape.
+            if request.uri().path().starts_with("/v1/") {
+                ApiError::not_found("no such endpoint; see /openapi.json").into_response()
+            } else {
+                pages::not_found_page(&request)
+            }
+        })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,

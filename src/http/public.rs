@@ -29,13 +29,23 @@ const LISTING_PARAMETERS: [&str; 8] = [
     "offset",
 ];
 
-pub(super) fn listing_params(uri: &Uri, allow_available: bool) -> Result<ListingParams, ApiError> {
+/// Who is listing: the public sees published records, staff may filter by status.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Audience {
+    Public,
+    Staff,
+}
+
+pub(super) fn listing_params(uri: &Uri, allow_available: bool, audience: Audience) -> Result<ListingParams, ApiError> {
     let pairs = query_pairs(uri.query());
-    let known: Vec<&str> = LISTING_PARAMETERS
+    let mut known: Vec<&str> = LISTING_PARAMETERS
         .iter()
         .copied()
         .filter(|name| allow_available || *name != "available")
         .collect();
+    if audience == Audience::Staff {
+        known.push("status");
+    }
     only_known(&pairs, &known)?;
     Ok(ListingParams {
         q: single(&pairs, "q"),
@@ -46,11 +56,12 @@ pub(super) fn listing_params(uri: &Uri, allow_available: bool) -> Result<Listing
         available: single(&pairs, "available"),
         limit: single(&pairs, "limit"),
         offset: single(&pairs, "offset"),
+        status: single(&pairs, "status"),
     })
 }
 
 pub async fn search_experts(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
-    let params = listing_params(&uri, true)?;
+    let params = listing_params(&uri, true, Audience::Public)?;
     let app = state.app.clone();
     let page = blocking(move || app.search_experts(&params, true)).await?;
     Ok(Json(dto::expert_listing(
@@ -62,7 +73,7 @@ pub async fn search_experts(State(state): State<HttpState>, uri: Uri) -> Result<
 }
 
 pub async fn search_cases(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
-    let params = listing_params(&uri, false)?;
+    let params = listing_params(&uri, false, Audience::Public)?;
     let app = state.app.clone();
     let page = blocking(move || app.search_cases(&params, true)).await?;
     Ok(Json(dto::case_listing(&page, &state.app.vocabulary().regions)).into_response())
@@ -132,8 +143,17 @@ pub async fn topics(State(state): State<HttpState>, uri: Uri) -> Result<Response
 }
 
 pub async fn regions(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
-    only_known(&query_pairs(uri.query()), &[])?;
-    Ok(Json(dto::regions_response(&state.app.vocabulary().regions)).into_response())
+    let pairs = query_pairs(uri.query());
+    only_known(&pairs, &["lang"])?;
+    let lang = match single(&pairs, "lang") {
+        Some(raw) => Some(
+            crate::locale::Locale::parse(&raw)
+                .map_err(|message| ApiError::from(crate::app::AppError::bad_parameter("lang", message)))?
+                .code(),
+        ),
+        None => None,
+    };
+    Ok(Json(dto::regions_response(&state.app.vocabulary().regions, lang)).into_response())
 }
 
 pub async fn suggest(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {

@@ -14,13 +14,10 @@ pub use records::{case_page, expert_page};
 
 use crate::locale::Locale;
 
-/// The practitioner and iframe pages still carry inline scripts and styles.
-const INLINE_PAGE_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'";
-const INLINE_EMBED_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
-
 /// Pages load scripts, styles and data only from their own origin, and `/` may not be framed
 /// elsewhere (`/embed` may).
 const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'";
+const EMBED_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'";
 
 /// A page or file, ready to be sent.
 #[derive(Clone, Debug)]
@@ -73,12 +70,12 @@ impl Page {
 
 /// The practitioner page: match a challenge, search profiles and cases.
 pub fn practitioner_page(locale: Locale) -> Page {
-    render::page("index.html", locale, INLINE_PAGE_POLICY)
+    render::page("index.html", locale, PAGE_POLICY)
 }
 
 /// The page portals put in an iframe.
 pub fn embed_page(locale: Locale) -> Page {
-    render::page("embed.html", locale, INLINE_EMBED_POLICY)
+    render::page("embed.html", locale, EMBED_POLICY)
 }
 
 /// The staff desk; it works only through the admin API.

@@ -262,6 +262,8 @@ pub fn topics_response<'a>(taxonomy: &'a Taxonomy, lang: &'a str) -> TopicsRespo
 pub struct RegionOut<'a> {
     pub slug: &'a str,
     pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<&'a str>,
     pub level: &'static str,
     pub parent: Option<&'a str>,
     pub countries: Vec<String>,
@@ -272,7 +274,9 @@ pub struct RegionsResponse<'a> {
     pub regions: Vec<RegionOut<'a>>,
 }
 
-pub fn regions_response(regions: &Regions) -> RegionsResponse<'_> {
+/// Every region; with `lang`, each also gets its `label` in that language (English when the
+/// vocabulary has no name in it).
+pub fn regions_response<'a>(regions: &'a Regions, lang: Option<&str>) -> RegionsResponse<'a> {
     RegionsResponse {
         regions: regions
             .nodes()
@@ -280,6 +284,7 @@ pub fn regions_response(regions: &Regions) -> RegionsResponse<'_> {
             .map(|node| RegionOut {
                 slug: &node.slug,
                 name: &node.name,
+                label: lang.map(|lang| regions.localized_name(&node.slug, lang).unwrap_or(&node.name)),
                 level: node.level.as_str(),
                 parent: node.parent.as_deref(),
                 countries: regions

@@ -27,3 +27,37 @@ fn a_search_without_typos_reports_no_corrections() {
     assert_eq!(browse["interpreted"]["topics"], serde_json::json!([]));
     assert_eq!(browse["interpreted"]["language"], serde_json::Value::Null);
 }
+
+#[test]
+fn regions_can_carry_labels_in_the_asked_language() {
+    let regions = demo().get_json("/v1/regions?lang=ar");
+    let western_africa = regions["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|region| region["slug"] == "western-africa")
+        .unwrap();
+    assert_eq!(western_africa["name"], "Western Africa");
+    assert_eq!(western_africa["label"], "غرب أفريقيا");
+    let plain = demo().get_json("/v1/regions");
+    assert!(plain["regions"][0].get("label").is_none());
+    assert_eq!(demo().get("/v1/regions?lang=xx").status(), 400);
+}
+
+#[test]
+fn staff_can_list_records_of_one_status() {
+    let drafts: serde_json::Value = demo()
+        .admin_get("/v1/admin/experts?status=draft&limit=100")
+        .json()
+        .unwrap();
+    let hits = drafts["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|hit| hit["expert"]["status"] == "draft"));
+    assert_eq!(drafts["total"].as_u64().unwrap() as usize, hits.len());
+    assert_eq!(demo().admin_get("/v1/admin/experts?status=gone").status(), 400);
+    assert_eq!(
+        demo().get("/v1/experts?status=draft").status(),
+        400,
+        "the public sees published records only"
+    );
+}
