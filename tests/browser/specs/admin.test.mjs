@@ -82,11 +82,11 @@ pageTest('a colleague saves meanwhile (412): the conflict view, choose per field
   await signIn(page);
   await page.goto(`${BASE}/admin?lang=en#experts/${id}`);
   await page.waitForFunction(() => document.getElementById('f-name')?.value);
-  await page.fill('#f-position', 'Position typed in the browser');
-  await page.fill('#f-bio', 'Biography typed in the browser');
+  await page.fill('#f-position', `Position typed in the browser ${RUN}`);
+  await page.fill('#f-bio', `Biography typed in the browser ${RUN}`);
   const colleague = await adminFetch('/v1/admin/experts/' + id, {
     method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json', 'If-Match': start.etag },
-    body: JSON.stringify({ organisation: 'Organisation saved by a colleague', bio: 'Biography saved by a colleague' }),
+    body: JSON.stringify({ organisation: `Organisation saved by a colleague ${RUN}`, bio: `Biography saved by a colleague ${RUN}` }),
   });
   assert.equal(colleague.status, 200);
   await page.click('#editor-save');
@@ -100,16 +100,16 @@ pageTest('a colleague saves meanwhile (412): the conflict view, choose per field
   await page.check('#choice-bio-theirs');
   // Back to the form: what was typed is still there.
   await page.click('#conflict button:has-text("Back to my edit")');
-  assert.equal(await page.inputValue('#f-position'), 'Position typed in the browser');
+  assert.equal(await page.inputValue('#f-position'), `Position typed in the browser ${RUN}`);
   await page.click('#editor-save');
   await page.waitForSelector('#conflict:not([hidden]) table');
   await page.check('#choice-bio-theirs');
   await page.click('#conflict button.primary');
   await page.waitForSelector('#desk-notice:has-text("Saved")');
   const saved = await adminFetch('/v1/admin/experts/' + id);
-  assert.equal(saved.data.position, 'Position typed in the browser');
-  assert.equal(saved.data.organisation, 'Organisation saved by a colleague');
-  assert.equal(saved.data.bio, 'Biography saved by a colleague');
+  assert.equal(saved.data.position, `Position typed in the browser ${RUN}`);
+  assert.equal(saved.data.organisation, `Organisation saved by a colleague ${RUN}`);
+  assert.equal(saved.data.bio, `Biography saved by a colleague ${RUN}`);
   assert.equal(saved.etag, `"${start.data.version + 2}"`);
 });
 
@@ -158,9 +158,18 @@ pageTest('the inbox: a request moves from new to forwarded with a note', async (
   assert.equal(sent.status, 202);
   const { id } = await sent.json();
   const probe = await adminFetch('/v1/admin/contact-requests/' + id, { method: 'PATCH', body: {} });
-  if (probe.status === 404 || probe.status === 405) {
-    t.skip('the server has no PATCH /v1/admin/contact-requests/{id} yet');
-    return;
+  const serverHasPatch = probe.status !== 404 && probe.status !== 405;
+  if (!serverHasPatch) {
+    // Until the server has the endpoint, answer as its contract says, so the page is still tested.
+    t.diagnostic('PATCH /v1/admin/contact-requests/{id} is missing on the server: answered by a stub');
+    await page.route(`**/v1/admin/contact-requests/${id}`, async (route) => {
+      if (route.request().method() !== 'PATCH') return route.fallback();
+      const change = route.request().postDataJSON();
+      const list = await adminFetch('/v1/admin/contact-requests');
+      const request = list.data.requests.find((entry) => entry.id === id);
+      const history = [{ at: new Date().toISOString(), actor: 'admin', status: change.status, note: change.note }];
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...request, ...change, history }) });
+    });
   }
   await signIn(page);
   await page.click('a[href="#inbox"]');
@@ -171,10 +180,15 @@ pageTest('the inbox: a request moves from new to forwarded with a note', async (
   await card.locator('textarea').fill('Forwarded by e-mail');
   await card.locator('button[type=submit]').click();
   await page.waitForSelector(`#inbox-list li[data-id="${id}"][data-status="forwarded"]`);
-  const list = await adminFetch('/v1/admin/contact-requests');
-  const stored = list.data.requests.find((request) => request.id === id);
-  assert.equal(stored.status, 'forwarded');
-  assert.equal(stored.note, 'Forwarded by e-mail');
+  assert.match(await page.locator(`#inbox-list li[data-id="${id}"] [role=status]`).first().textContent(), /Saved/);
+  await page.selectOption('#inbox-filter', 'new');
+  assert.equal(await page.locator(`#inbox-list li[data-id="${id}"]`).count(), 0, 'the filter hides it from "New"');
+  if (serverHasPatch) {
+    const list = await adminFetch('/v1/admin/contact-requests');
+    const stored = list.data.requests.find((request) => request.id === id);
+    assert.equal(stored.status, 'forwarded');
+    assert.equal(stored.note, 'Forwarded by e-mail');
+  }
 });
 
 pageTest('erasing a person needs their name typed', async (page) => {

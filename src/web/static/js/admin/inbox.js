@@ -40,7 +40,7 @@ function card(request) {
     feedback.textContent = '';
     try {
       const { data } = await adminApi('/v1/admin/contact-requests/' + encodeURIComponent(request.id), {
-        method: 'PATCH', body: { status: select.value, note: note.value.trim() },
+        method: 'PATCH', body: { status: select.value, note: note.value.trim() || null }, // null clears the note
       });
       const index = requests.findIndex((entry) => entry.id === request.id);
       requests[index] = { ...request, ...(data || {}), status: (data && data.status) || select.value };

@@ -63,7 +63,7 @@ export function searchCard(hit, index) {
   if (highlights.length) {
     snippet = highlights.map(([field, html]) => h('p', { class: 'hl' },
       h('span', { class: 'hl-lbl' }, labelled(t('search.field.' + field) !== 'search.field.' + field ? t('search.field.' + field) : field)),
-      h('span', { dir: 'auto' }, markFragment(html))));
+      h('span', { class: 'hl-text', dir: 'auto' }, markFragment(html))));
   } else if (expert.expertise) {
     const text = String(expert.expertise);
     snippet = h('p', { class: 'hl', dir: 'auto' }, text.length > 260 ? text.slice(0, 260).replace(/\s+\S*$/, '') + '…' : text);

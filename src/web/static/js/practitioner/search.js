@@ -90,7 +90,7 @@ async function explainQuery(q, data, seq) {
     box.hidden = false;
     return;
   }
-  if (!q || data.interpreted) return; // the server said it understood the query as typed
+  if (!q || (data.interpreted && data.total)) return; // understood as typed, and found something
   try {
     const { data: suggestions } = await api('/v1/suggest?q=' + encodeURIComponent(q));
     if (seq !== view.seq) return;

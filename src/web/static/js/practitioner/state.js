@@ -20,7 +20,8 @@ function int(value, fallback, min, max) {
 export function parse(query = location.search) {
   const params = new URLSearchParams(query);
   const list = (name) => params.getAll(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-  const view = params.get('view') === 'search' ? 'search' : 'match';
+  // (`#search` is how older links named the search tab.)
+  const view = params.get('view') === 'search' || (!params.has('view') && location.hash === '#search') ? 'search' : 'match';
   const state = { view, match: emptyMatch(), search: emptySearch() };
   if (view === 'match') {
     state.match = {
