@@ -146,6 +146,7 @@ pub fn search_requests(kind: &str) -> Vec<ListingParams> {
                 available: None,
                 limit: params["limit"].as_u64().map(|limit| limit.to_string()),
                 offset: None,
+                status: None,
             }
         })
         .collect()
