@@ -178,6 +178,37 @@ impl App {
         }
     }
 
+    /// Finishes purges of erased records that a crash interrupted: erasures the index covers
+    /// whose change-log entries are still there (they are pruned only once purged).
+    pub(crate) fn finish_interrupted_purges(&self) -> Result<(), AppError> {
+        let _running = self.inner.indexer.lock();
+        let covered = self.engine().covered_seq();
+        let mut erased = Vec::new();
+        let mut from = 0;
+        loop {
+            let changes = self.store().changes_after(from, CHANGE_BATCH)?;
+            let Some(last) = changes.last() else { break };
+            from = last.seq;
+            erased.extend(
+                changes
+                    .iter()
+                    .filter(|change| change.erased && change.seq <= covered)
+                    .map(|change| (change.kind, change.id.clone())),
+            );
+            if from >= covered {
+                break;
+            }
+        }
+        if !erased.is_empty() {
+            tracing::info!(
+                records = erased.len(),
+                "finishing an interrupted purge of erased records"
+            );
+            self.engine().purge(&erased)?;
+        }
+        Ok(())
+    }
+
     fn catch_up_locked(&self) -> Result<u64, AppError> {
         let engine = self.engine();
         // Every change up to this sequence is in the change log already.
@@ -235,6 +266,7 @@ impl App {
         flush(&mut batch, &mut indexed)?;
         engine.commit(target)?;
         self.catch_up_locked()?;
+        crate::search::remove_set_aside(&self.inner.config.data_dir.join("index"))?;
         tracing::info!(
             records = indexed,
             seq = engine.covered_seq(),

@@ -74,6 +74,8 @@ pub enum OpenError {
     Search(#[from] crate::search::SearchError),
     #[error("loading the demo data: {0}")]
     Demo(String),
+    #[error("bringing the index up to date: {0}")]
+    Index(String),
 }
 
 struct Inner {
@@ -165,9 +167,11 @@ impl App {
             self.rebuild_in_background(reason);
             return Ok(());
         }
+        self.finish_interrupted_purges()
+            .map_err(|error| OpenError::Index(format!("purging erased records: {error}")))?;
         let before = self.inner.engine.covered_seq();
         self.index_changes()
-            .map_err(|error| OpenError::Demo(format!("catching up the index: {error}")))?;
+            .map_err(|error| OpenError::Index(error.to_string()))?;
         if self.inner.engine.covered_seq() > before {
             tracing::info!(seq = self.inner.engine.covered_seq(), "index caught up with the store");
         }

@@ -125,7 +125,8 @@ fn remove_unreferenced_files(dir: &Path) -> Result<usize, SearchError> {
     Ok(removed)
 }
 
-/// Moves an unusable index folder aside (keeping only the latest such copy, for inspection).
+/// Moves an unusable index folder aside while the new one is built; `remove_set_aside` deletes
+/// it once the rebuild is done (it may hold text of records erased later).
 fn move_aside(path: &Path) -> Result<PathBuf, SearchError> {
     let aside = path.with_extension("unusable");
     if aside.exists() {
@@ -133,6 +134,18 @@ fn move_aside(path: &Path) -> Result<PathBuf, SearchError> {
     }
     std::fs::rename(path, &aside)?;
     Ok(aside)
+}
+
+/// Deletes index folders set aside as unusable under `dir`.
+pub fn remove_set_aside(dir: &Path) -> Result<(), SearchError> {
+    for kind in ["experts", "cases"] {
+        let aside = dir.join(kind).with_extension("unusable");
+        if aside.exists() {
+            std::fs::remove_dir_all(&aside)?;
+            info!(path = %aside.display(), "removed the index set aside");
+        }
+    }
+    Ok(())
 }
 
 /// An index opened with its writer, or why it could not be.
@@ -467,6 +480,15 @@ impl SearchEngine {
             erased_ids(RecordKind::Case),
         )?;
         Ok(())
+    }
+
+    /// Rewrites the segments that still hold these (already deleted) records, so that no copy
+    /// of their text stays in the index files: finishes a purge a crash interrupted.
+    pub fn purge(&self, records: &[(RecordKind, RecordId)]) -> Result<(), SearchError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.with_writers(|writers| self.purge_erased(writers, records))
     }
 
     /// Commits nothing new, waits for merges and releases the writers (clean shutdown).

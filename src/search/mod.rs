@@ -14,7 +14,7 @@ mod segments;
 mod suggest;
 
 pub use collect::{FacetCounts, FacetFilters, RankOrder};
-pub use engine::{IndexUpdate, OpenReport, SearchEngine};
+pub use engine::{IndexUpdate, OpenReport, SearchEngine, remove_set_aside};
 pub use query::{AnalysedQuery, QueryLimits, QueryWord, TextWeights, TopicClauseWeights};
 pub use retrieve::{CandidateFeatures, CaseHit, Listing, ListingRequest, MatchRetrieval};
 pub use schema::{

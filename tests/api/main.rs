@@ -13,3 +13,4 @@ mod pages;
 mod public;
 mod quality;
 mod reading;
+mod recovery;
