@@ -4,6 +4,7 @@
 mod helpers;
 
 mod cli;
+mod crash;
 mod curation;
 mod durability;
 mod hardening;
