@@ -152,7 +152,7 @@ impl App {
         if let Err(error) = result {
             // The commit at the end of the import catches up from the change log instead.
             tracing::warn!(%error, "staging an import chunk failed");
-            let _ = engine.discard_staged();
+            engine.discard_staged();
         }
     }
 

@@ -81,8 +81,16 @@ pub struct SearchEngine {
     pub(super) vocabulary: Arc<Vocabulary>,
     pub(super) experts: KindIndex<ExpertFields>,
     pub(super) cases: KindIndex<CaseFields>,
-    writers: Mutex<Option<Writers>>,
+    writers: Mutex<WriterSlot>,
     covered_seq: AtomicU64,
+}
+
+/// The writers, or why there are none: after a failed commit they are dropped and reopened
+/// from what is committed on disk when next needed.
+enum WriterSlot {
+    Open(Box<Writers>),
+    ToReopen,
+    ShutDown,
 }
 
 const KEPT_FILES: [&str; 4] = [
@@ -280,11 +288,11 @@ impl SearchEngine {
             },
             analyzers,
             vocabulary,
-            writers: Mutex::new(Some(Writers {
+            writers: Mutex::new(WriterSlot::Open(Box::new(Writers {
                 experts: experts_writer,
                 cases: cases_writer,
                 staged: Staged::default(),
-            })),
+            }))),
             covered_seq: AtomicU64::new(covered),
         };
         Ok((engine, report))
@@ -297,12 +305,10 @@ impl SearchEngine {
 
     /// The sequence of the last update added, committed or not.
     pub fn staged_seq(&self) -> u64 {
-        let staged = self
-            .writers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .as_ref()
-            .map_or(0, |writers| writers.staged.seq);
+        let staged = match &*self.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner) {
+            WriterSlot::Open(writers) => writers.staged.seq,
+            WriterSlot::ToReopen | WriterSlot::ShutDown => 0,
+        };
         staged.max(self.covered_seq())
     }
 
@@ -327,10 +333,36 @@ impl SearchEngine {
 
     fn with_writers<T>(&self, work: impl FnOnce(&mut Writers) -> Result<T, SearchError>) -> Result<T, SearchError> {
         let mut guard = self.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let writers = guard.as_mut().ok_or_else(|| {
-            SearchError::Engine(tantivy::TantivyError::InternalError("the index is shut down".into()))
-        })?;
-        work(writers)
+        if matches!(*guard, WriterSlot::ToReopen) {
+            *guard = WriterSlot::Open(Box::new(self.new_writers()?));
+        }
+        match &mut *guard {
+            WriterSlot::Open(writers) => work(writers),
+            _ => Err(SearchError::Engine(tantivy::TantivyError::InternalError(
+                "the index is shut down".into(),
+            ))),
+        }
+    }
+
+    /// After a failed commit (a full disk, say) a writer may be unusable and what it holds
+    /// uncertain: drop the writers (releasing their lock), go back to what is committed on
+    /// disk, and reopen them when next needed; the caller stages its changes again.
+    fn start_again_from_disk(&self, guard: &mut WriterSlot) {
+        if matches!(guard, WriterSlot::ShutDown) {
+            return;
+        }
+        *guard = WriterSlot::ToReopen;
+        let committed = committed_seq(&self.experts.index)
+            .ok()
+            .flatten()
+            .zip(committed_seq(&self.cases.index).ok().flatten())
+            .map_or(0, |(experts, cases)| experts.min(cases));
+        self.covered_seq.store(committed, Ordering::SeqCst);
+        for reader in [&self.experts.reader, &self.cases.reader] {
+            if let Err(error) = reader.reload() {
+                warn!(%error, "could not reload an index reader");
+            }
+        }
     }
 
     /// Adds updates that bring the index to store sequence `seq` to the writers, without
@@ -381,16 +413,17 @@ impl SearchEngine {
     /// the caller stages the same changes again.
     pub fn commit(&self, covered: u64) -> Result<u64, SearchError> {
         let mut guard = self.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let writers = guard.as_mut().ok_or_else(|| {
-            SearchError::Engine(tantivy::TantivyError::InternalError("the index is shut down".into()))
-        })?;
+        if matches!(*guard, WriterSlot::ToReopen) {
+            *guard = WriterSlot::Open(Box::new(self.new_writers()?));
+        }
+        let WriterSlot::Open(writers) = &mut *guard else {
+            return Err(SearchError::Engine(tantivy::TantivyError::InternalError(
+                "the index is shut down".into(),
+            )));
+        };
         let result = self.commit_staged(writers, covered);
         if result.is_err() {
-            // A failed commit (a full disk, say) can leave a writer unusable: start afresh.
-            match self.new_writers() {
-                Ok(fresh) => *guard = Some(fresh),
-                Err(error) => warn!(%error, "could not reopen the index writers; retrying later"),
-            }
+            self.start_again_from_disk(&mut guard);
         }
         result
     }
@@ -420,13 +453,9 @@ impl SearchEngine {
 
     /// Drops what is staged (after a failed write elsewhere): the writers start again from
     /// the last commit.
-    pub fn discard_staged(&self) -> Result<(), SearchError> {
+    pub fn discard_staged(&self) {
         let mut guard = self.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if guard.is_some() {
-            *guard = None;
-            *guard = Some(self.new_writers()?);
-        }
-        Ok(())
+        self.start_again_from_disk(&mut guard);
     }
 
     fn commit_both(&self, writers: &mut Writers, covered: u64) -> Result<(), SearchError> {
@@ -494,7 +523,7 @@ impl SearchEngine {
     /// Commits nothing new, waits for merges and releases the writers (clean shutdown).
     pub fn shutdown(&self) -> Result<(), SearchError> {
         let mut guard = self.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(writers) = guard.take() {
+        if let WriterSlot::Open(writers) = std::mem::replace(&mut *guard, WriterSlot::ShutDown) {
             writers.experts.wait_merging_threads()?;
             writers.cases.wait_merging_threads()?;
         }

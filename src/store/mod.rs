@@ -23,7 +23,7 @@ use crate::domain::{Case, ContactRequest, Expert, RecordId, RecordKind, Timestam
 pub enum StoreError {
     #[error("the data directory {0} is in use by another citypeers process")]
     Locked(PathBuf),
-    #[error("the data directory {0} cannot be written: {1}")]
+    #[error("the data directory {0} cannot be used: {1}")]
     NotWritable(PathBuf, String),
     #[error("no space left for the data directory: {0}")]
     Full(String),

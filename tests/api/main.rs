@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod curation;
 mod durability;
+mod faults;
 mod hardening;
 mod inbox;
 mod matching;

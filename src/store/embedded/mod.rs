@@ -135,7 +135,7 @@ fn u64_from(bytes: &[u8]) -> Option<u64> {
 impl SledStore {
     /// Opens (or creates) the store in `dir`; finishes any erasure a crash interrupted.
     pub fn open(dir: &Path, min_free_bytes: u64) -> Result<SledStore, StoreError> {
-        std::fs::create_dir_all(dir).map_err(StoreError::from_io)?;
+        check_data_dir(dir)?;
         let db = sled::Config::new()
             .path(dir.join("store"))
             .cache_capacity(64 * 1024 * 1024)
@@ -256,6 +256,31 @@ impl SledStore {
             None => Ok(None),
         }
     }
+}
+
+/// Fails with one clear sentence when `dir` cannot hold a data directory: not a folder, not
+/// readable, or not writable (a read-only disk, say).
+fn check_data_dir(dir: &Path) -> Result<(), StoreError> {
+    let refuse = |problem: &str, error: &dyn std::fmt::Display| {
+        StoreError::NotWritable(dir.to_path_buf(), format!("{problem} ({error})"))
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(StoreError::NotWritable(dir.to_path_buf(), "it is not a folder".into()));
+    }
+    std::fs::create_dir_all(dir).map_err(|error| refuse("it cannot be created", &error))?;
+    std::fs::read_dir(dir).map_err(|error| refuse("it cannot be read", &error))?;
+    let probe = dir.join(".citypeers-write-check");
+    std::fs::write(&probe, b"ok").map_err(|error| refuse("it cannot be written", &error))?;
+    std::fs::remove_file(&probe).map_err(|error| refuse("it cannot be written", &error))?;
+    let keys = dir.join("keys.bin");
+    if keys.exists() {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&keys)
+            .map_err(|error| refuse("keys.bin cannot be opened", &error))?;
+    }
+    Ok(())
 }
 
 impl RecordStore for SledStore {
