@@ -3,6 +3,7 @@
 //! async callers run them on the blocking pool.
 
 mod auth;
+mod backup;
 mod collection;
 mod contact;
 mod error;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use auth::{Actor, TokenInfo};
+pub use backup::{Restored, read_erasures, restore, write_atomically};
 pub use contact::{ContactRequestChange, MAX_NOTE_CHARS};
 pub use error::AppError;
 pub use indexer::IndexState;

@@ -83,6 +83,12 @@ pub(super) struct Settings {
     min_free_bytes: u64,
 }
 
+impl Settings {
+    pub(super) fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
 fn settings(data: &DataArgs, config: &ConfigFile) -> Settings {
     Settings {
         data_dir: data
@@ -106,19 +112,23 @@ pub(super) fn open_app(settings: &Settings, load_demo_data: bool) -> Result<App,
     Ok(app)
 }
 
-/// Opens the service; an index rebuild it needs goes on in the background.
-fn open_service(settings: &Settings, load_demo_data: bool) -> Result<App, String> {
+/// The service's configuration from the settings.
+pub(super) fn app_config(settings: &Settings, load_demo_data: bool) -> AppConfig {
     let admin_token = std::env::var("CITYPEERS_ADMIN_TOKEN")
         .ok()
         .filter(|token| !token.is_empty());
-    App::open(AppConfig {
+    AppConfig {
         data_dir: settings.data_dir.clone(),
         vocabulary_dir: settings.vocabulary_dir.clone(),
         load_demo_data,
         admin_token,
         min_free_bytes: settings.min_free_bytes,
-    })
-    .map_err(|error| match error {
+    }
+}
+
+/// Opens the service; an index rebuild it needs goes on in the background.
+fn open_service(settings: &Settings, load_demo_data: bool) -> Result<App, String> {
+    App::open(app_config(settings, load_demo_data)).map_err(|error| match error {
         crate::app::OpenError::Store(crate::store::StoreError::Locked(path)) => format!(
             "the data directory {} is in use by a running citypeers server; stop it, or go through its API with --url http://127.0.0.1:8080",
             path.display()
@@ -267,6 +277,12 @@ fn execute(command: Command, config: &ConfigFile) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Backup { output, data, remote } => super::backup::backup(&output, &settings(&data, config), &remote),
+        Command::Restore {
+            snapshot,
+            erasures,
+            data,
+        } => super::backup::restore_command(&snapshot, &erasures, &settings(&data, config)),
         Command::Token { action } => {
             let settings = settings(action.data(), config);
             token(action, &settings)
@@ -305,6 +321,7 @@ fn serve(settings: &Settings, addr: &str, load_demo_data: bool, limits: Limits) 
             .await
             .map_err(|error| format!("cannot listen on {addr}: {error}"))?;
         let local = listener.local_addr().map_err(|error| error.to_string())?;
+        super::backup::listen_for_control(&app)?;
         let readiness = app.readiness();
         let _ = writeln!(
             std::io::stdout(),
@@ -314,9 +331,10 @@ fn serve(settings: &Settings, addr: &str, load_demo_data: bool, limits: Limits) 
             readiness.indexed_cases
         );
         let _ = std::io::stdout().flush();
-        crate::http::serve(listener, app, limits, shutdown_signal())
-            .await
-            .map_err(|error| error.to_string())?;
+        let data_dir = app.data_dir().to_path_buf();
+        let served = crate::http::serve(listener, app, limits, shutdown_signal()).await;
+        super::backup::stop_listening_for_control(&data_dir);
+        served.map_err(|error| error.to_string())?;
         // Whoever started us may have stopped reading: never panic on a closed pipe.
         let _ = writeln!(std::io::stdout(), "citypeers stopped cleanly");
         Ok(())

@@ -1,6 +1,7 @@
 //! The command line (`citypeers …`): argument parsing with clap, settings (defaults < config
 //! file < CITYPEERS_* environment < flags), and each command calling into the library.
 
+mod backup;
 mod commands;
 mod queries;
 mod remote;
@@ -177,6 +178,26 @@ pub enum Command {
         data: DataArgs,
         #[command(flatten)]
         remote: RemoteArgs,
+    },
+    /// Write a consistent snapshot of the store and its keys to OUT (also while a server runs).
+    Backup {
+        /// The snapshot file to write.
+        output: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Restore a snapshot into a new data directory (--data), applying erasures made later.
+    Restore {
+        /// The snapshot to restore.
+        snapshot: PathBuf,
+        /// A newer snapshot or erasure list whose erasures are applied too (repeatable);
+        /// other snapshots in the snapshot's folder are read as well.
+        #[arg(long = "erasures")]
+        erasures: Vec<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// Rebuild the search index from the store.
     Reindex {

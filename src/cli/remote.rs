@@ -151,3 +151,17 @@ impl Remote {
         response.json().map_err(|error| error.to_string())
     }
 }
+
+impl Remote {
+    /// Downloads a snapshot from `POST /v1/admin/backup` into `out`.
+    pub fn backup(&self, out: &mut dyn Write) -> Result<u64, String> {
+        let mut response = self
+            .authorised(self.client.post(format!("{}/v1/admin/backup", self.base)))?
+            .send()
+            .map_err(|error| format!("cannot reach {}: {error}", self.base))?;
+        if !response.status().is_success() {
+            return Err(describe_error(response));
+        }
+        response.copy_to(out).map_err(|error| error.to_string())
+    }
+}

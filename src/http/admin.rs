@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -413,4 +413,71 @@ pub async fn update_contact_request(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// `POST /v1/admin/backup`: a consistent snapshot of the store and its keys, as a download.
+/// It is written to a file in the data directory first (writes wait only for that), then sent
+/// and removed.
+pub async fn backup(State(state): State<HttpState>, request: Request) -> Result<Response, ApiError> {
+    only_known(&query_pairs(request.uri().query()), &[])?;
+    let actor = actor_of(request.extensions());
+    let app = state.app.clone();
+    let (path, info, bytes) = blocking(move || {
+        let directory = app.data_dir().join("backups");
+        std::fs::create_dir_all(&directory)
+            .map_err(|error| AppError::from(crate::store::StoreError::from_io(error)))?;
+        let unique = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos());
+        let path = directory.join(format!(".download-{unique}.snapshot"));
+        let (info, bytes) = app.backup_to_file(&path)?;
+        tracing::info!(actor = %actor.name, seq = info.seq, bytes, "snapshot taken for download");
+        Ok((path, info, bytes))
+    })
+    .await?;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(16);
+    tokio::task::spawn_blocking(move || {
+        let sent = send_file(&path, &sender);
+        if let Err(error) = sent {
+            let _ = sender.blocking_send(Err(error));
+        }
+        let _ = std::fs::remove_file(&path);
+    });
+    let mut receiver = receiver;
+    let stream = futures_util::stream::poll_fn(move |context| receiver.poll_recv(context));
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes));
+    let file_name = format!("attachment; filename=\"citypeers-seq{}.snapshot\"", info.seq);
+    if let Ok(disposition) = HeaderValue::from_str(&file_name) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    headers.insert(
+        HeaderName::from_static("x-citypeers-snapshot-seq"),
+        HeaderValue::from(info.seq),
+    );
+    Ok(response)
+}
+
+fn send_file(
+    path: &std::path::Path,
+    sender: &tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    loop {
+        let mut chunk = vec![0u8; 256 * 1024];
+        let read = file.read(&mut chunk)?;
+        if read == 0 {
+            return Ok(());
+        }
+        chunk.truncate(read);
+        if sender.blocking_send(Ok(chunk)).is_err() {
+            return Ok(());
+        }
+    }
 }

@@ -195,6 +195,7 @@ fn routes() -> Routes {
                 .delete(admin::delete_case),
         )
         .add("/v1/admin/import", &[Method::POST], post(admin::import))
+        .add("/v1/admin/backup", &[Method::POST], post(admin::backup))
         .add("/v1/admin/export", &[Method::GET], get(admin::export))
         .add("/v1/admin/duplicates", &[Method::GET], get(admin::duplicates))
         .add("/v1/admin/audit", &[Method::GET], get(admin::audit))

@@ -8,11 +8,13 @@
 mod codec;
 pub(crate) mod crypto;
 mod embedded;
+pub mod snapshot;
 
 use std::path::{Path, PathBuf};
 
 pub use codec::{AuditAction, AuditEntry, ContactStatus, FieldChange, StatusChange, StoredContactRequest, StoredToken};
 pub use embedded::SledStore;
+pub use snapshot::SnapshotInfo;
 
 /// The disk space writes leave free unless configured.
 pub const DEFAULT_MIN_FREE_BYTES: u64 = 64 << 20;
@@ -54,6 +56,23 @@ pub fn is_disk_full(error: &std::io::Error) -> bool {
         error.kind(),
         std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
     ) || error.raw_os_error() == Some(28)
+}
+
+/// That a record was erased, without what it held: the kept erasure list, applied again when
+/// an older snapshot is restored. The id is kept only as a salted SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Erasure {
+    pub kind: String,
+    pub id_sha256: String,
+    pub at: String,
+    pub seq: u64,
+}
+
+/// The hash an erasure keeps of a record's kind and id.
+pub fn erasure_hash(kind: RecordKind, id: &RecordId) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("citypeers erasure\0{}\0{}", kind.plural(), id).as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// One change of a record, in the order the store applied it.
@@ -140,6 +159,11 @@ pub trait RecordStore: Send + Sync {
     fn tokens(&self) -> Result<Vec<StoredToken>, StoreError>;
     /// Makes everything written so far durable (used at shutdown).
     fn flush(&self) -> Result<(), StoreError>;
+    /// Writes a consistent snapshot (every entry and key as of one sequence) to `out`;
+    /// writes wait meanwhile. Returns what it holds and its size in bytes.
+    fn snapshot(&self, out: &mut dyn std::io::Write) -> Result<(SnapshotInfo, u64), StoreError>;
+    /// Every erasure this store has made, oldest first.
+    fn erasures(&self) -> Result<Vec<Erasure>, StoreError>;
     /// Starts the one write transaction; it holds the store's write lock until it ends.
     fn begin(&self) -> Result<Box<dyn Transaction + '_>, StoreError>;
 }
@@ -194,6 +218,17 @@ pub struct Store {
 }
 
 impl Store {
+    /// Writes a snapshot into a new embedded store in `dir` (which must hold none yet),
+    /// verifying its checksum; nothing is left in `dir` when it fails.
+    pub fn restore_embedded(snapshot: &mut dyn std::io::Read, dir: &Path) -> Result<SnapshotInfo, StoreError> {
+        SledStore::restore(snapshot, dir)
+    }
+
+    /// The erasures recorded in a snapshot (to apply them to an older one).
+    pub fn erasures_in_snapshot(snapshot: &mut dyn std::io::Read) -> Result<Vec<Erasure>, StoreError> {
+        SledStore::erasures_in_snapshot(snapshot)
+    }
+
     /// The embedded store in `dir` (created when missing); writes are refused while less than
     /// `min_free_bytes` of disk space would remain.
     pub fn open_embedded(dir: &Path, min_free_bytes: u64) -> Result<Store, StoreError> {

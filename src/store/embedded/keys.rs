@@ -31,6 +31,14 @@ impl KeyFile {
         })
     }
 
+    /// The whole key file (for a snapshot).
+    pub fn contents(&self) -> Result<Vec<u8>, StoreError> {
+        let length = self.file.metadata().map_err(StoreError::from_io)?.len();
+        let mut bytes = vec![0u8; usize::try_from(length).unwrap_or(0)];
+        self.file.read_exact_at(&mut bytes, 0).map_err(StoreError::from_io)?;
+        Ok(bytes)
+    }
+
     /// Hands out an unused slot; its key must be written with `write_keys` before use.
     pub fn reserve_slot(&self) -> KeySlot {
         self.next_slot.fetch_add(1, Ordering::SeqCst)

@@ -19,7 +19,8 @@ use write::SledTx;
 
 use super::codec;
 use super::crypto::{KEY_BYTES, KeySlot, PLAINTEXT_SLOT};
-use super::{AuditEntry, Change, RecordStore, StoreError, StoredContactRequest, StoredToken, Transaction};
+use super::snapshot::{Frame, SnapshotInfo, SnapshotWriter};
+use super::{AuditEntry, Change, Erasure, RecordStore, StoreError, StoredContactRequest, StoredToken, Transaction};
 use crate::domain::{Case, Expert, RecordId, RecordKind, Versioned};
 
 impl From<sled::Error> for StoreError {
@@ -49,6 +50,8 @@ const TOKEN_PREFIX: &[u8] = b"t:";
 const CONTACT_PREFIX: &[u8] = b"q:";
 /// Contact request id -> the key it is stored under.
 const CONTACT_ID_PREFIX: &[u8] = b"qi:";
+/// The kept erasure list: sequence -> `Erasure` (no personal data).
+const ERASURE_PREFIX: &[u8] = b"z:";
 
 fn kind_byte(kind: RecordKind) -> u8 {
     match kind {
@@ -163,6 +166,71 @@ impl SledStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Writes a snapshot into a new store in `dir`; on failure removes what it wrote.
+    pub fn restore(snapshot: &mut dyn std::io::Read, dir: &Path) -> Result<SnapshotInfo, StoreError> {
+        let store_dir = dir.join("store");
+        let keys_path = dir.join("keys.bin");
+        if store_dir.exists() || keys_path.exists() {
+            return Err(StoreError::NotWritable(
+                dir.to_path_buf(),
+                "it holds a store already; restore into a new folder".into(),
+            ));
+        }
+        check_data_dir(dir)?;
+        let result = Self::write_restored(snapshot, &store_dir, &keys_path);
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&store_dir);
+            let _ = std::fs::remove_file(&keys_path);
+        }
+        result
+    }
+
+    fn write_restored(
+        snapshot: &mut dyn std::io::Read,
+        store_dir: &Path,
+        keys_path: &Path,
+    ) -> Result<SnapshotInfo, StoreError> {
+        let db = sled::Config::new().path(store_dir).open()?;
+        let mut batch = sled::Batch::default();
+        let mut batched = 0;
+        let mut key_file = Vec::new();
+        let info = super::snapshot::read_all(snapshot, &mut |frame| {
+            match frame {
+                Frame::Entry(key, value) => {
+                    batch.insert(key, value);
+                    batched += 1;
+                    if batched >= 10_000 {
+                        db.apply_batch(std::mem::take(&mut batch))?;
+                        batched = 0;
+                    }
+                }
+                Frame::KeyFile(bytes) => key_file.extend_from_slice(&bytes),
+            }
+            Ok(())
+        })?;
+        db.apply_batch(batch)?;
+        db.flush()?;
+        std::fs::write(keys_path, &key_file).map_err(StoreError::from_io)?;
+        std::fs::File::open(keys_path)
+            .and_then(|file| file.sync_all())
+            .map_err(StoreError::from_io)?;
+        Ok(info)
+    }
+
+    /// The erasure list a snapshot carries.
+    pub fn erasures_in_snapshot(snapshot: &mut dyn std::io::Read) -> Result<Vec<Erasure>, StoreError> {
+        let mut erasures = Vec::new();
+        super::snapshot::read_all(snapshot, &mut |frame| {
+            if let Frame::Entry(key, value) = frame
+                && key.starts_with(ERASURE_PREFIX)
+            {
+                erasures.push(serde_json::from_slice(&value)?);
+            }
+            Ok(())
+        })?;
+        Ok(erasures)
     }
 
     /// Refuses a write of `bytes` that would leave less than the reserve free: sled and the
@@ -373,6 +441,7 @@ impl RecordStore for SledStore {
     }
 
     fn put_token(&self, token: &StoredToken) -> Result<(), StoreError> {
+        let _only_writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut key = TOKEN_PREFIX.to_vec();
         key.extend_from_slice(token.name.as_bytes());
         self.db.insert(key, serde_json::to_vec(token)?)?;
@@ -381,6 +450,7 @@ impl RecordStore for SledStore {
     }
 
     fn remove_token(&self, name: &str) -> Result<bool, StoreError> {
+        let _only_writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut key = TOKEN_PREFIX.to_vec();
         key.extend_from_slice(name.as_bytes());
         let existed = self.db.remove(key)?.is_some();
@@ -400,6 +470,38 @@ impl RecordStore for SledStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
+    }
+
+    fn snapshot(&self, out: &mut dyn std::io::Write) -> Result<(SnapshotInfo, u64), StoreError> {
+        // The write lock keeps every entry and key at one sequence while they are copied.
+        let _only_writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let info = SnapshotInfo {
+            format: 1,
+            seq: self.last_seq.load(Ordering::SeqCst),
+            created_at: crate::wire::format_time(time::OffsetDateTime::now_utc()),
+            experts: self.count(RecordKind::Expert)?,
+            cases: self.count(RecordKind::Case)?,
+        };
+        let mut writer = SnapshotWriter::start(out, &info)?;
+        for item in self.db.iter() {
+            let (key, value) = item?;
+            // The change log only tells an index what to catch up; a restored store has none.
+            if !key.starts_with(CHANGE_PREFIX) {
+                writer.entry(&key, &value)?;
+            }
+        }
+        writer.key_file(&self.keys.contents()?)?;
+        let bytes = writer.finish()?;
+        Ok((info, bytes))
+    }
+
+    fn erasures(&self) -> Result<Vec<Erasure>, StoreError> {
+        let mut erasures = Vec::new();
+        for item in self.db.scan_prefix(ERASURE_PREFIX) {
+            let (_, value) = item?;
+            erasures.push(serde_json::from_slice(&value)?);
+        }
+        Ok(erasures)
     }
 
     fn begin(&self) -> Result<Box<dyn Transaction + '_>, StoreError> {

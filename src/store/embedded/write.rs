@@ -260,6 +260,16 @@ impl Transaction for SledTx<'_> {
         }
         self.stage_bytes(shred_key(slot), Vec::new());
         self.slots_to_shred.push(slot);
+        let erasure_seq = self.allocate_seq();
+        let erasure = crate::store::Erasure {
+            kind: kind.plural().to_string(),
+            id_sha256: crate::store::erasure_hash(kind, id),
+            at: crate::wire::format_time(time::OffsetDateTime::now_utc()),
+            seq: erasure_seq,
+        };
+        let mut erasure_key = super::ERASURE_PREFIX.to_vec();
+        erasure_key.extend_from_slice(&erasure_seq.to_be_bytes());
+        self.stage_bytes(erasure_key, serde_json::to_vec(&erasure)?);
         self.slots.remove(&(kind, id.clone()));
         self.staged.insert((kind, id.clone()), Staged::Removed);
         self.record_change(kind, id, true);
