@@ -13,6 +13,7 @@ mod hardening;
 mod inbox;
 mod matching;
 mod pages;
+mod properties;
 mod public;
 mod quality;
 mod reading;
