@@ -5,6 +5,7 @@
 mod admin;
 mod error;
 mod extract;
+mod localize;
 mod ops;
 mod pages;
 mod public;
@@ -262,6 +263,7 @@ pub fn router(app: App, limits: Limits) -> Router {
         })
         .layer(middleware::from_fn_with_state(state.clone(), admin::require_token))
         .layer(middleware::from_fn_with_state(state.clone(), public_caching))
+        .layer(middleware::from_fn(localize::localize_messages))
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(unread_body::close_when_body_unread))
         .layer(CompressionLayer::new())

@@ -2,8 +2,10 @@
 //! from `lang` or `Accept-Language`, its writing direction, and names of languages and
 //! countries in it.
 
+mod messages;
 mod names;
 
+pub use messages::translate;
 pub use names::{country_name, language_name};
 
 /// A language of the interface, the reasons and the messages.

@@ -11,6 +11,7 @@ mod durability;
 mod faults;
 mod hardening;
 mod inbox;
+mod languages;
 mod matching;
 mod pages;
 mod properties;
