@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::Taxonomy;
+use super::cues::Cue;
 use crate::domain::Topic;
 use crate::text::{Analyzers, TextLanguage};
 
@@ -49,7 +50,12 @@ struct Phrase {
     language: TextLanguage,
     stems: Vec<String>,
     text: String,
+    /// 1 for a term of `topics.toml`, `CUE_WEIGHT` for an everyday cue.
+    weight: f32,
 }
+
+/// How much an everyday cue counts against a term of the taxonomy.
+pub const CUE_WEIGHT: f32 = 0.5;
 
 pub struct TopicMatcher {
     phrases: Vec<Phrase>,
@@ -74,7 +80,7 @@ fn is_acronym(word: &str) -> bool {
 }
 
 impl TopicMatcher {
-    pub fn build(taxonomy: &Taxonomy, analyzers: &Analyzers) -> TopicMatcher {
+    pub fn build(taxonomy: &Taxonomy, cues: &[Cue], analyzers: &Analyzers) -> TopicMatcher {
         let mut phrases = Vec::new();
         let mut by_first_stem: HashMap<TextLanguage, HashMap<String, Vec<usize>>> = HashMap::new();
         let mut known_words = HashSet::new();
@@ -86,7 +92,18 @@ impl TopicMatcher {
                     .filter(|language| *language != TextLanguage::Other)
                     .map(|language| (language, label.clone()))
             });
-            for (language, text) in entry.terms.iter().cloned().chain(label_texts) {
+            let cue_texts = cues
+                .iter()
+                .filter(|cue| cue.topic == entry.topic)
+                .map(|cue| (cue.language, cue.text.clone(), CUE_WEIGHT));
+            let phrases_of_entry = entry
+                .terms
+                .iter()
+                .cloned()
+                .chain(label_texts)
+                .map(|(language, text)| (language, text, 1.0))
+                .chain(cue_texts);
+            for (language, text, weight) in phrases_of_entry {
                 let stems: Vec<String> = analyzers
                     .stemmed(language, &text)
                     .into_iter()
@@ -96,7 +113,9 @@ impl TopicMatcher {
                 let folded = analyzers.folded(&text);
                 for token in &folded {
                     known_words.insert(token.term.clone());
-                    if !is_acronym(&text[token.start..token.end]) {
+                    // Typos are corrected towards the taxonomy's own words only: the everyday
+                    // cues are many and loose, and would pull "flod" to "flog".
+                    if weight >= 1.0 && !is_acronym(&text[token.start..token.end]) {
                         correctable_words.insert(token.term.clone());
                     }
                 }
@@ -105,7 +124,8 @@ impl TopicMatcher {
                 if folded.len() >= 2 && stems.len() == 1 {
                     continue;
                 }
-                let is_compound_part = language == TextLanguage::German
+                let is_compound_part = weight >= 1.0
+                    && language == TextLanguage::German
                     && folded.len() == 1
                     && folded[0].term.chars().count() >= SHORTEST_COMPOUND_PART;
                 if is_compound_part {
@@ -133,6 +153,7 @@ impl TopicMatcher {
                     language,
                     stems,
                     text,
+                    weight,
                 });
             }
         }
@@ -189,10 +210,11 @@ impl TopicMatcher {
             self.collect_matches(analyzers, &corrected, languages, 0.5, &mut through_corrections);
             for (topic, corrected) in through_corrections {
                 let entry = found.entry(topic).or_default();
-                for term in corrected.terms {
+                for (term, weight) in corrected.terms.into_iter().zip(corrected.term_weights) {
                     if !entry.terms.contains(&term) {
-                        entry.weight += weight_of_term(&term) * 0.5;
+                        entry.weight += weight;
                         entry.terms.push(term);
+                        entry.term_weights.push(weight);
                     }
                 }
                 for language in corrected.languages {
@@ -311,8 +333,10 @@ impl TopicMatcher {
                     }
                     let entry = found.entry(phrase.topic).or_default();
                     if !entry.terms.contains(&phrase.text) {
-                        entry.weight += weight_of_term(&phrase.text) * weight_factor;
+                        let weight = weight_of_term(&phrase.text) * phrase.weight * weight_factor;
+                        entry.weight += weight;
                         entry.terms.push(phrase.text.clone());
+                        entry.term_weights.push(weight);
                     }
                     if !entry.languages.contains(&phrase.language) {
                         entry.languages.push(phrase.language);
@@ -328,6 +352,8 @@ impl TopicMatcher {
 struct Found {
     weight: f32,
     terms: Vec<String>,
+    /// The weight each term added.
+    term_weights: Vec<f32>,
     languages: Vec<TextLanguage>,
 }
 
@@ -357,6 +383,7 @@ impl TopicMatcher {
                 if !entry.terms.contains(term) {
                     entry.weight += 0.75 * weight_factor;
                     entry.terms.push(term.clone());
+                    entry.term_weights.push(0.75 * weight_factor);
                 }
                 if !entry.languages.contains(&TextLanguage::German) {
                     entry.languages.push(TextLanguage::German);

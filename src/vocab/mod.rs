@@ -1,6 +1,7 @@
 //! The vocabulary the engine reads at start-up from `index/`: the topic taxonomy with its
 //! multilingual labels and terms, UN M49 regions, and the topic matcher built from the terms.
 
+pub mod cues;
 pub mod matcher;
 pub mod places;
 pub mod regions;
@@ -56,12 +57,19 @@ pub struct Vocabulary {
 /// The vocabulary files built into the binary, used when no `index/` folder is configured.
 pub const BUILT_IN_TOPICS: &str = include_str!("../../index/topics.toml");
 pub const BUILT_IN_REGIONS: &str = include_str!("../../index/regions.toml");
+pub const BUILT_IN_CUES: &str = include_str!("../../index/cues.toml");
 
 impl Vocabulary {
-    pub fn from_texts(topics_toml: &str, regions_toml: &str, analyzers: &Analyzers) -> Result<Vocabulary, VocabError> {
+    pub fn from_texts(
+        topics_toml: &str,
+        regions_toml: &str,
+        cues_toml: &str,
+        analyzers: &Analyzers,
+    ) -> Result<Vocabulary, VocabError> {
         let taxonomy = Taxonomy::load("index/topics.toml", topics_toml)?;
         let regions = Regions::load("index/regions.toml", regions_toml)?;
-        let matcher = TopicMatcher::build(&taxonomy, analyzers);
+        let cues = cues::load("index/cues.toml", cues_toml, &taxonomy)?;
+        let matcher = TopicMatcher::build(&taxonomy, &cues, analyzers);
         let places = PlaceMatcher::build(&regions, analyzers);
         Ok(Vocabulary {
             taxonomy,
@@ -72,10 +80,11 @@ impl Vocabulary {
     }
 
     pub fn built_in(analyzers: &Analyzers) -> Result<Vocabulary, VocabError> {
-        Vocabulary::from_texts(BUILT_IN_TOPICS, BUILT_IN_REGIONS, analyzers)
+        Vocabulary::from_texts(BUILT_IN_TOPICS, BUILT_IN_REGIONS, BUILT_IN_CUES, analyzers)
     }
 
-    /// Reads `topics.toml` and `regions.toml` from a folder (for editing without rebuilding).
+    /// Reads `topics.toml`, `regions.toml` and (when there) `cues.toml` from a folder (for
+    /// editing without rebuilding).
     pub fn from_dir(dir: &Path, analyzers: &Analyzers) -> Result<Vocabulary, VocabError> {
         let read = |name: &str| {
             std::fs::read_to_string(dir.join(name))
@@ -85,7 +94,16 @@ impl Vocabulary {
         let regions = read("regions.toml")?;
         let taxonomy = Taxonomy::load(&dir.join("topics.toml").display().to_string(), &topics)?;
         let regions = Regions::load(&dir.join("regions.toml").display().to_string(), &regions)?;
-        let matcher = TopicMatcher::build(&taxonomy, analyzers);
+        let cues = if dir.join("cues.toml").exists() {
+            cues::load(
+                &dir.join("cues.toml").display().to_string(),
+                &read("cues.toml")?,
+                &taxonomy,
+            )?
+        } else {
+            Vec::new()
+        };
+        let matcher = TopicMatcher::build(&taxonomy, &cues, analyzers);
         let places = PlaceMatcher::build(&regions, analyzers);
         Ok(Vocabulary {
             taxonomy,
