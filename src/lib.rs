@@ -8,6 +8,7 @@
 //! - `store`: the only code that knows sled; the source of truth.
 //! - `search`: the only code that knows tantivy indexes; schema, writer, reader, queries.
 //! - `matching`: pure ranking of candidates for a request; no I/O.
+//! - `reading`: what a text is about: vocabulary, learned associations and corpus feedback combined.
 //! - `curation`: staff use cases: import, export, duplicates, merge, audit.
 //! - `wire`: the contract's JSON representation of records.
 //! - `app`: the service that ties store, search and matching together.
@@ -24,6 +25,7 @@ pub mod generate;
 pub mod http;
 pub mod locale;
 pub mod matching;
+pub mod reading;
 pub mod search;
 pub mod store;
 pub mod text;

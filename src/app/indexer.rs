@@ -118,6 +118,9 @@ impl App {
                 if applied > 0 || matches!(indexer.state(), IndexState::Failing { .. }) {
                     indexer.set_state(IndexState::Ready);
                 }
+                if applied > 0 {
+                    self.curated_data_changed();
+                }
                 Ok(())
             }
             Err(error) => {
@@ -311,13 +314,16 @@ impl App {
         if self.inner.indexer.retrying.swap(true, Ordering::SeqCst) {
             return;
         }
-        let app = self.clone();
+        let waiting = self.downgrade();
         let spawned = std::thread::Builder::new().name("index-retry".into()).spawn(move || {
             let mut wait = Duration::from_millis(500);
             loop {
                 std::thread::sleep(wait);
+                // Held only while retrying: a stopped service closes its store meanwhile.
+                let Some(app) = waiting.upgrade() else { return };
                 if app.inner.shutting_down.load(Ordering::SeqCst) {
-                    break;
+                    app.inner.indexer.retrying.store(false, Ordering::SeqCst);
+                    return;
                 }
                 let result = {
                     let _running = app.inner.indexer.lock();
@@ -327,7 +333,8 @@ impl App {
                     Ok(_) => {
                         app.inner.indexer.set_state(IndexState::Ready);
                         tracing::info!("the index caught up with the store again");
-                        break;
+                        app.inner.indexer.retrying.store(false, Ordering::SeqCst);
+                        return;
                     }
                     Err(error) => {
                         tracing::warn!(%error, "the index is still behind the store");
@@ -338,7 +345,6 @@ impl App {
                     }
                 }
             }
-            app.inner.indexer.retrying.store(false, Ordering::SeqCst);
         });
         if spawned.is_err() {
             self.inner.indexer.retrying.store(false, Ordering::SeqCst);

@@ -235,8 +235,16 @@ impl App {
         facets
     }
 
-    fn wanted_topics_of(&self, query: &AnalysedQuery) -> Vec<WantedTopic> {
-        detected_topic_weights(&query.topics, 1.0)
+    fn wanted_topics_of(&self, text: Option<&str>, query: &AnalysedQuery) -> Result<Vec<WantedTopic>, AppError> {
+        let Some(text) = text else { return Ok(Vec::new()) };
+        Ok(self
+            .read_topics(text, query)?
+            .into_iter()
+            .map(|read| WantedTopic {
+                topic: read.topic,
+                weight: read.weight,
+            })
+            .collect())
     }
 
     /// Searches experts: published only for the public, every status for staff.
@@ -276,7 +284,7 @@ impl App {
             Some(q) => self.engine().analyse(q, &QueryLimits::default()),
             None => AnalysedQuery::default(),
         };
-        let wanted = self.wanted_topics_of(&query);
+        let wanted = self.wanted_topics_of(parsed.q.as_deref(), &query)?;
         if parsed.q.is_some() && query.is_empty() && wanted.is_empty() {
             // Text with nothing to search for (only stop words, or words too long to be
             // words) matches nothing; it must not turn into a browse of everything.
@@ -417,39 +425,4 @@ impl App {
         }
         highlights
     }
-}
-
-/// How much each topic read from text counts, relative to the best-evidenced one: the share of
-/// distinct vocabulary terms, squared, so that a topic named by one stray word does not weigh
-/// like the one a whole challenge is about. Topics read only through a typo correction count
-/// less. An area is dropped when one of its topics was read too. `scale` is the weight of the
-/// best-evidenced topic.
-pub(crate) fn detected_topic_weights(topics: &[crate::vocab::TopicEvidence], scale: f32) -> Vec<WantedTopic> {
-    let most_terms = topics
-        .iter()
-        .map(|evidence| evidence.terms.len())
-        .max()
-        .unwrap_or(1)
-        .max(1) as f32;
-    topics
-        .iter()
-        .filter(|evidence| {
-            !(evidence.topic.is_area()
-                && topics
-                    .iter()
-                    .any(|other| !other.topic.is_area() && other.topic.area() == evidence.topic))
-        })
-        .map(|evidence| {
-            let share = evidence.terms.len().max(1) as f32 / most_terms;
-            let typo_factor = if evidence.only_through_typo_correction {
-                0.7
-            } else {
-                1.0
-            };
-            WantedTopic {
-                topic: evidence.topic,
-                weight: scale * share * share * typo_factor,
-            }
-        })
-        .collect()
 }

@@ -11,8 +11,10 @@ mod export;
 mod import;
 mod indexer;
 mod listing;
+mod match_flow;
 mod match_request;
 mod merge;
+mod reading;
 mod records;
 mod suggest;
 
@@ -84,6 +86,7 @@ struct Inner {
     store: Store,
     engine: SearchEngine,
     indexer: indexer::Indexer,
+    learning: reading::Learning,
     shutting_down: std::sync::atomic::AtomicBool,
     vocabulary: Arc<Vocabulary>,
     settings: RankingSettings,
@@ -97,6 +100,16 @@ struct Inner {
 #[derive(Clone)]
 pub struct App {
     inner: Arc<Inner>,
+}
+
+/// A handle to the service that does not keep it open (for background threads).
+#[derive(Clone)]
+pub(crate) struct WeakApp(std::sync::Weak<Inner>);
+
+impl WeakApp {
+    pub(crate) fn upgrade(&self) -> Option<App> {
+        self.0.upgrade().map(|inner| App { inner })
+    }
 }
 
 pub(crate) fn now() -> Timestamp {
@@ -132,6 +145,7 @@ impl App {
                 store,
                 engine,
                 indexer: indexer::Indexer::new(),
+                learning: reading::Learning::new(),
                 shutting_down: std::sync::atomic::AtomicBool::new(false),
                 vocabulary,
                 settings,
@@ -149,6 +163,8 @@ impl App {
                 .map_err(|error| OpenError::Demo(error.to_string()))?;
             tracing::info!(experts = report.0, cases = report.1, "loaded the built-in demo data");
         }
+        app.learn_at_start()
+            .map_err(|error| OpenError::Index(format!("learning topic associations: {error}")))?;
         Ok(app)
     }
 
@@ -178,6 +194,10 @@ impl App {
             tracing::info!(seq = self.inner.engine.covered_seq(), "index caught up with the store");
         }
         Ok(())
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakApp {
+        WeakApp(Arc::downgrade(&self.inner))
     }
 
     pub fn data_dir(&self) -> &Path {

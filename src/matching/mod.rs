@@ -6,7 +6,7 @@ pub mod settings;
 
 use std::collections::HashMap;
 
-pub use reasons::{ReasonLabels, ReasonLanguage, render_reasons};
+pub use reasons::{ReasonLabels, ReasonLanguage, reading_summary, render_reasons};
 pub use settings::RankingSettings;
 
 use crate::domain::{CountryCode, LanguageCode, Topic};

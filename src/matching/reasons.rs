@@ -126,6 +126,53 @@ pub fn render_reasons(explanation: &Explanation, labels: &ReasonLabels<'_>, outp
     reasons
 }
 
+/// The reading of a challenge as a sentence: "Your challenge reads as flood risk protection
+/// (heavy rain, blocked drains) and water supply (…)". `None` when nothing was read.
+pub fn reading_summary(
+    read: &[crate::reading::ReadTopic],
+    taxonomy: &Taxonomy,
+    output: ReasonLanguage,
+) -> Option<String> {
+    use Locale::{Arabic, English, French, German, Portuguese, Spanish};
+    let strong: Vec<&crate::reading::ReadTopic> = read.iter().filter(|topic| topic.weight >= 0.5).take(2).collect();
+    if strong.is_empty() {
+        return None;
+    }
+    let items: Vec<String> = strong
+        .iter()
+        .map(|topic| {
+            let label = taxonomy.label(topic.topic, output.code());
+            let label = if matches!(output, English) {
+                label.to_lowercase_first()
+            } else {
+                label.to_string()
+            };
+            let words: Vec<&str> = topic.words.iter().take(2).map(String::as_str).collect();
+            if words.is_empty() {
+                label
+            } else {
+                format!("{label} ({})", words.join(", "))
+            }
+        })
+        .collect();
+    let joined = match output {
+        English => items.join(" and "),
+        German => items.join(" und "),
+        French => items.join(" et "),
+        Spanish => items.join(" y "),
+        Portuguese => items.join(" e "),
+        Arabic => items.join(" و"),
+    };
+    Some(match output {
+        English => format!("Your challenge reads as {joined}"),
+        German => format!("Ihr Anliegen handelt von: {joined}"),
+        French => format!("Votre demande porte sur : {joined}"),
+        Spanish => format!("Su consulta trata de: {joined}"),
+        Portuguese => format!("O seu pedido trata de: {joined}"),
+        Arabic => format!("يتناول طلبك: {joined}"),
+    })
+}
+
 trait LowercaseFirst {
     fn to_lowercase_first(&self) -> String;
 }

@@ -12,6 +12,9 @@ pub struct RankingSettings {
     #[serde(rename = "match")]
     pub matching: MatchSettings,
     pub search: SearchSettings,
+    /// How topics are read from text ([reading]).
+    #[serde(default)]
+    pub reading: crate::reading::ReadingSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]

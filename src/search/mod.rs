@@ -7,6 +7,7 @@
 mod baseline;
 mod collect;
 mod engine;
+mod feedback;
 mod query;
 mod retrieve;
 mod schema;

@@ -74,6 +74,9 @@ pub struct MatchRetrieval<'a> {
     /// Experts linked to relevant cases: always considered.
     pub evidence_expert_ids: Vec<String>,
     pub keep: usize,
+    /// When fewer candidates than this fit the text and topics, other eligible experts are
+    /// added (preferred places first), so that a match can show as many peers as asked.
+    pub fill_to: usize,
 }
 
 /// A relevant published case and the experts linked to it.
@@ -100,7 +103,7 @@ const RETRIEVAL_RELATED_WEIGHTS: TopicClauseWeights = TopicClauseWeights {
 };
 const RETRIEVAL_REGION_BOOST: f32 = 2.0;
 
-fn topics_of_mask(mask: u32) -> Vec<Topic> {
+pub(super) fn topics_of_mask(mask: u32) -> Vec<Topic> {
     (0..32u64)
         .filter(|bit| mask & (1 << bit) != 0)
         .filter_map(Topic::from_code)
@@ -149,6 +152,30 @@ fn read_features(
         ));
     }
     features
+}
+
+/// Candidate addresses in the order found, each once.
+#[derive(Default)]
+struct Gathered {
+    addresses: Vec<(f32, DocAddress)>,
+    seen: HashSet<DocAddress>,
+}
+
+impl Gathered {
+    fn add(&mut self, hits: Vec<(f32, DocAddress)>) {
+        for (score, address) in hits {
+            if self.seen.insert(address) {
+                self.addresses.push((score, address));
+            }
+        }
+    }
+}
+
+fn copy_clauses(clauses: &[(Occur, Box<dyn Query>)]) -> Vec<(Occur, Box<dyn Query>)> {
+    clauses
+        .iter()
+        .map(|(occur, query)| (*occur, query.box_clone()))
+        .collect()
 }
 
 /// BM25 of `text` for exactly these documents: each segment's scorer seeks to them in turn.
@@ -352,17 +379,10 @@ impl SearchEngine {
             preferences.push((Occur::Should, in_country));
         }
 
-        let mut gathered: Vec<(f32, DocAddress)> = Vec::new();
-        let mut seen: HashSet<DocAddress> = HashSet::new();
-        let mut gather = |hits: Vec<(f32, DocAddress)>| {
-            for (score, address) in hits {
-                if seen.insert(address) {
-                    gathered.push((score, address));
-                }
-            }
-        };
+        let mut gathered = Gathered::default();
+        let mut gather = |hits: Vec<(f32, DocAddress)>| gathered.add(hits);
         if !signals.is_empty() {
-            let combined = with_filters(Box::new(BooleanQuery::union(signals)), preferences);
+            let combined = with_filters(Box::new(BooleanQuery::union(signals)), copy_clauses(&preferences));
             gather(searcher.search(&combined, &TopDocs::with_limit(request.keep).order_by_score())?);
         }
         if !request.evidence_expert_ids.is_empty() {
@@ -380,8 +400,16 @@ impl SearchEngine {
                 &TopDocs::with_limit(request.evidence_expert_ids.len()).order_by_score(),
             )?);
         }
+        if gathered.addresses.len() < request.fill_to {
+            let everyone = with_filters(
+                Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
+                copy_clauses(&preferences),
+            );
+            let room = request.fill_to + gathered.addresses.len();
+            gathered.add(searcher.search(&everyone, &TopDocs::with_limit(room).order_by_score())?);
+        }
         let tables = self.experts.tables.for_searcher(&searcher)?;
-        candidates_with_text_scores(&searcher, &tables, text.as_deref(), &gathered)
+        candidates_with_text_scores(&searcher, &tables, text.as_deref(), &gathered.addresses)
     }
 
     /// Published cases relevant to a text and topics, best first, with their linked experts.

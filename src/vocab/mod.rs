@@ -50,6 +50,8 @@ pub(crate) fn line_of_offset(text: &str, offset: usize) -> usize {
 pub struct Vocabulary {
     pub taxonomy: Taxonomy,
     pub regions: Regions,
+    /// The everyday cues (`cues.toml`).
+    pub cues: Vec<cues::Cue>,
     pub matcher: TopicMatcher,
     pub places: PlaceMatcher,
 }
@@ -74,6 +76,7 @@ impl Vocabulary {
         Ok(Vocabulary {
             taxonomy,
             regions,
+            cues,
             matcher,
             places,
         })
@@ -108,6 +111,7 @@ impl Vocabulary {
         Ok(Vocabulary {
             taxonomy,
             regions,
+            cues,
             matcher,
             places,
         })

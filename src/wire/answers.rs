@@ -147,8 +147,14 @@ pub struct MatchOut<'a> {
 }
 
 #[derive(Serialize)]
-pub struct InterpretedOut {
+pub struct InterpretedOut<'a> {
     pub topics: Vec<&'static str>,
+    /// How strongly each topic counts, relative to the strongest (1).
+    pub weights: BTreeMap<&'static str, f32>,
+    /// The topics read from the challenge and the words that say so.
+    pub reading: Vec<ReadTopicOut<'a>>,
+    /// The reading as a sentence in the request's language.
+    pub summary: Option<&'a str>,
     pub language: Option<String>,
     /// Regions (slugs) and countries named in the challenge.
     pub regions: Vec<String>,
@@ -156,9 +162,16 @@ pub struct InterpretedOut {
 }
 
 #[derive(Serialize)]
+pub struct ReadTopicOut<'a> {
+    pub topic: &'static str,
+    pub weight: f32,
+    pub words: &'a [String],
+}
+
+#[derive(Serialize)]
 pub struct MatchResponse<'a> {
     pub matches: Vec<MatchOut<'a>>,
-    pub interpreted: InterpretedOut,
+    pub interpreted: InterpretedOut<'a>,
     pub took_ms: f64,
 }
 
@@ -199,6 +212,21 @@ pub fn match_response<'a>(outcome: &'a MatchOutcome, regions: &Regions) -> Match
             .collect(),
         interpreted: InterpretedOut {
             topics: outcome.interpreted_topics.iter().map(|topic| topic.id()).collect(),
+            weights: outcome
+                .interpreted_weights
+                .iter()
+                .map(|(topic, weight)| (topic.id(), rounded(*weight)))
+                .collect(),
+            reading: outcome
+                .reading
+                .iter()
+                .map(|read| ReadTopicOut {
+                    topic: read.topic.id(),
+                    weight: rounded(read.weight),
+                    words: &read.words,
+                })
+                .collect(),
+            summary: outcome.reading_summary.as_deref(),
             language: outcome.interpreted_language.map(|language| language.to_string()),
             regions: named_regions,
             countries: named_countries,

@@ -1,0 +1,219 @@
+//! The learned term–topic associations. Every labelled text is an example: the taxonomy's terms
+//! and cues (hand-curated, so they weigh most), tagged profiles and cases with topics. A
+//! feature (a stem or a pair of stems, in its language) is associated with a topic when texts
+//! about that topic hold it more often than texts overall: the weight is the log of that lift,
+//! smoothed towards the topic's share. Reading a text adds up the weights of its features.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::features::Feature;
+use crate::domain::Topic;
+use crate::text::TextLanguage;
+
+/// One labelled text.
+#[derive(Clone, Debug)]
+pub struct Example {
+    pub features: BTreeSet<Feature>,
+    pub topics: Vec<Topic>,
+    /// How much the example counts (a curated term more than a profile).
+    pub weight: f32,
+}
+
+/// How strongly a text reads as a topic, and the features that say so (strongest first).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopicScore {
+    pub topic: Topic,
+    pub score: f32,
+    pub because: Vec<(String, f32)>,
+}
+
+/// Smoothing towards the topic's share: how many examples' worth of evidence a feature needs
+/// before its own counts dominate.
+const SMOOTHING: f32 = 1.0;
+/// Features seen with less weight than this in all examples together are not learned.
+const LEAST_EVIDENCE: f32 = 1.5;
+/// Associations weaker than this are dropped.
+const WEAKEST_WEIGHT: f32 = 0.15;
+/// How many features are kept to explain a score.
+const EXPLAINED_FEATURES: usize = 4;
+
+#[derive(Default)]
+pub struct TopicModel {
+    associations: HashMap<Feature, Vec<(Topic, f32)>>,
+    examples: usize,
+}
+
+impl TopicModel {
+    /// Learns the associations from labelled examples (examples without topics are skipped).
+    pub fn train(examples: impl IntoIterator<Item = Example>) -> TopicModel {
+        let mut topic_mass: HashMap<Topic, f32> = HashMap::new();
+        // Per feature and topic: the examples' weight, and how many examples.
+        let mut joint: HashMap<Feature, HashMap<Topic, (f32, u32)>> = HashMap::new();
+        let mut count = 0;
+        for example in examples {
+            if example.topics.is_empty() || example.features.is_empty() || example.weight <= 0.0 {
+                continue;
+            }
+            count += 1;
+            for topic in &example.topics {
+                *topic_mass.entry(*topic).or_default() += example.weight;
+            }
+            for feature in example.features {
+                let by_topic = joint.entry(feature).or_default();
+                for topic in &example.topics {
+                    let entry = by_topic.entry(*topic).or_default();
+                    entry.0 += example.weight;
+                    entry.1 += 1;
+                }
+            }
+        }
+        let total: f32 = topic_mass.values().sum();
+        let mut associations = HashMap::new();
+        for (feature, by_topic) in joint {
+            let feature_mass: f32 = by_topic.values().map(|(mass, _)| mass).sum();
+            if feature_mass < LEAST_EVIDENCE {
+                continue;
+            }
+            let mut weights: Vec<(Topic, f32)> = by_topic
+                .into_iter()
+                .filter_map(|(topic, (mass, _examples))| {
+                    let prior = topic_mass.get(&topic).copied().unwrap_or(0.0) / total.max(f32::EPSILON);
+                    let posterior = (mass + SMOOTHING * prior) / (feature_mass + SMOOTHING);
+                    // One example may use a word by chance; several using it make it a signal.
+                    let confidence = mass / (mass + 1.0);
+                    let weight = (posterior / prior.max(f32::EPSILON)).ln() * confidence;
+                    (weight >= WEAKEST_WEIGHT).then_some((topic, weight))
+                })
+                .collect();
+            if weights.is_empty() {
+                continue;
+            }
+            weights.sort_by(|left, right| right.1.total_cmp(&left.1).then(left.0.cmp(&right.0)));
+            associations.insert(feature, weights);
+        }
+        TopicModel {
+            associations,
+            examples: count,
+        }
+    }
+
+    /// How many examples it learned from.
+    pub fn examples(&self) -> usize {
+        self.examples
+    }
+
+    /// How many features it learned.
+    pub fn features(&self) -> usize {
+        self.associations.len()
+    }
+
+    /// The topics `features` read as, strongest first, each with the features behind it.
+    pub fn read(&self, features: &BTreeSet<Feature>, factor: f32) -> Vec<TopicScore> {
+        let mut scores: HashMap<Topic, TopicScore> = HashMap::new();
+        for feature in features {
+            let Some(weights) = self.associations.get(feature) else {
+                continue;
+            };
+            for (topic, weight) in weights {
+                let entry = scores.entry(*topic).or_insert_with(|| TopicScore {
+                    topic: *topic,
+                    score: 0.0,
+                    because: Vec::new(),
+                });
+                entry.score += weight * factor;
+                entry.because.push((feature.1.clone(), weight * factor));
+            }
+        }
+        let mut scores: Vec<TopicScore> = scores.into_values().collect();
+        for score in &mut scores {
+            score
+                .because
+                .sort_by(|left, right| right.1.total_cmp(&left.1).then(left.0.cmp(&right.0)));
+            score.because.truncate(EXPLAINED_FEATURES);
+        }
+        scores.sort_by(|left, right| right.score.total_cmp(&left.score).then(left.topic.cmp(&right.topic)));
+        scores
+    }
+
+    /// The features most associated with `topic` in `language`, strongest first.
+    pub fn learned_terms(&self, topic: Topic, language: TextLanguage, limit: usize) -> Vec<(String, f32)> {
+        let mut terms: Vec<(String, f32)> = self
+            .associations
+            .iter()
+            .filter(|((feature_language, _), _)| *feature_language == language)
+            .filter_map(|((_, feature), weights)| {
+                weights
+                    .iter()
+                    .find(|(candidate, _)| *candidate == topic)
+                    .map(|(_, weight)| (feature.clone(), *weight))
+            })
+            .collect();
+        terms.sort_by(|left, right| right.1.total_cmp(&left.1).then(left.0.cmp(&right.0)));
+        terms.truncate(limit);
+        terms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(words: &[&str], topics: &[Topic], weight: f32) -> Example {
+        Example {
+            features: words
+                .iter()
+                .map(|word| (TextLanguage::English, word.to_string()))
+                .collect(),
+            topics: topics.to_vec(),
+            weight,
+        }
+    }
+
+    fn trained() -> TopicModel {
+        TopicModel::train([
+            example(&["rain", "street", "river"], &[Topic::FloodRisk], 2.0),
+            example(&["rain", "drain", "street"], &[Topic::FloodRisk], 2.0),
+            example(&["bus", "street", "commut"], &[Topic::Mobility], 2.0),
+            example(&["bus", "ticket", "commut"], &[Topic::Mobility], 2.0),
+            example(&["market", "vendor", "street"], &[Topic::InformalEconomy], 2.0),
+            example(&["tax", "budget"], &[Topic::Financing], 2.0),
+        ])
+    }
+
+    fn check(words: &[&str], expected_first: Topic) {
+        let features = words
+            .iter()
+            .map(|word| (TextLanguage::English, word.to_string()))
+            .collect();
+        let read = trained().read(&features, 1.0);
+        assert_eq!(
+            read.first().map(|score| score.topic),
+            Some(expected_first),
+            "{words:?}: {read:?}"
+        );
+    }
+
+    #[test]
+    fn texts_read_as_the_topic_their_words_point_to() {
+        check(&["rain", "street"], Topic::FloodRisk);
+        check(&["commut", "street"], Topic::Mobility);
+        check(&["vendor"], Topic::InformalEconomy);
+        check(&["budget", "street"], Topic::Financing);
+    }
+
+    #[test]
+    fn a_word_every_topic_uses_says_nothing_and_unknown_words_are_ignored() {
+        let model = trained();
+        let features = [(TextLanguage::English, "street".to_string())].into_iter().collect();
+        let read = model.read(&features, 1.0);
+        assert!(read.iter().all(|score| score.score < 0.5), "{read:?}");
+        let unknown = [(TextLanguage::English, "zebra".to_string())].into_iter().collect();
+        assert!(model.read(&unknown, 1.0).is_empty());
+        assert!(
+            model
+                .learned_terms(Topic::FloodRisk, TextLanguage::English, 5)
+                .iter()
+                .any(|(term, _)| term == "rain")
+        );
+    }
+}

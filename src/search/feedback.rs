@@ -1,0 +1,71 @@
+//! Feedback from the corpus: what the published profiles and cases that best match a text are
+//! about, as shares of their topics (tagged, or clearly shown by their text), weighted by how
+//! well each matches.
+
+use std::collections::HashMap;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::Occur;
+
+use super::SearchError;
+use super::engine::{SearchEngine, and, published_only};
+use super::query::{self, AnalysedQuery, TextWeights, filter};
+use super::retrieve::topics_of_mask;
+use crate::domain::Topic;
+
+impl SearchEngine {
+    /// Topic shares (summing to at most 1) among the `keep` best-matching experts and cases.
+    pub fn feedback_topics(&self, query: &AnalysedQuery, keep: usize) -> Result<Vec<(Topic, f32)>, SearchError> {
+        let mut shares: HashMap<Topic, f32> = HashMap::new();
+        let mut total = 0.0f32;
+        let indexes = [
+            (
+                self.experts.searcher(),
+                &self.experts.tables,
+                &self.experts.fields.common,
+                Some(self.experts.fields.name),
+            ),
+            (
+                self.cases.searcher(),
+                &self.cases.tables,
+                &self.cases.fields.common,
+                None,
+            ),
+        ];
+        for (searcher, tables, fields, name_field) in indexes {
+            let Some(text) = query::text_query(fields, name_field, query, &TextWeights::default()) else {
+                continue;
+            };
+            let relevant = and(vec![filter(published_only(fields.status)), (Occur::Must, text)]);
+            let hits = searcher.search(&relevant, &TopDocs::with_limit(keep).order_by_score())?;
+            let Some(best) = hits.first().map(|(score, _)| *score).filter(|score| *score > 0.0) else {
+                continue;
+            };
+            let tables = tables.for_searcher(&searcher)?;
+            for (score, address) in hits {
+                let Some(table) = tables.get(address.segment_ord as usize) else {
+                    continue;
+                };
+                let row = table.row(address.doc_id);
+                let mut topics = topics_of_mask(row.topics);
+                for inferred in topics_of_mask(row.inferred_strong) {
+                    if !topics.contains(&inferred) {
+                        topics.push(inferred);
+                    }
+                }
+                topics.retain(|topic| !topic.is_area());
+                let weight = score / best;
+                total += weight;
+                for topic in &topics {
+                    *shares.entry(*topic).or_default() += weight / topics.len() as f32;
+                }
+            }
+        }
+        let mut shares: Vec<(Topic, f32)> = shares
+            .into_iter()
+            .map(|(topic, share)| (topic, share / total.max(f32::EPSILON)))
+            .collect();
+        shares.sort_by(|left, right| right.1.total_cmp(&left.1).then(left.0.cmp(&right.0)));
+        Ok(shares)
+    }
+}
