@@ -279,6 +279,18 @@ pub fn demo_app_with(vocabulary_dir: Option<&Path>) -> Result<(App, tempfile::Te
     Ok((app, dir))
 }
 
+/// The figures an earlier engine reached on a judged set, from `previous.json` beside it.
+fn previous_figures(judged: &Path) -> Result<Option<serde_json::Value>, String> {
+    let path = judged.with_file_name("previous.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|error| format!("{}: {error}", path.display()))
+}
+
 pub fn run_cli(
     path: &Path,
     weakest: usize,
@@ -294,15 +306,36 @@ pub fn run_cli(
         requests.len(),
         path.display()
     );
+    let previous = previous_figures(path)?;
     println!(
-        "{:<8} {:>9} {:>9} {:>11} {:>11} {:>9}",
-        "", "nDCG@10", "MRR", "BM25 nDCG", "BM25 MRR", "requests"
+        "{:<8} {:>9} {:>9} {:>11} {:>11} {:>13} {:>12} {:>9}",
+        "", "nDCG@10", "MRR", "BM25 nDCG", "BM25 MRR", "before nDCG", "before MRR", "requests"
     );
     for (label, kind) in [("match", &summary.matching), ("search", &summary.search)] {
+        let before = previous.as_ref().and_then(|previous| previous.get(label));
+        let figure = |name: &str| {
+            before
+                .and_then(|kind| kind.get(name))
+                .and_then(serde_json::Value::as_f64)
+                .map_or_else(|| "-".to_string(), |value| format!("{value:.3}"))
+        };
         println!(
-            "{label:<8} {:>9.3} {:>9.3} {:>11.3} {:>11.3} {:>9}",
-            kind.ndcg, kind.mrr, kind.baseline_ndcg, kind.baseline_mrr, kind.requests
+            "{label:<8} {:>9.3} {:>9.3} {:>11.3} {:>11.3} {:>13} {:>12} {:>9}",
+            kind.ndcg,
+            kind.mrr,
+            kind.baseline_ndcg,
+            kind.baseline_mrr,
+            figure("ndcg"),
+            figure("mrr"),
+            kind.requests
         );
+    }
+    if let Some(engine) = previous
+        .as_ref()
+        .and_then(|previous| previous.get("engine"))
+        .and_then(|engine| engine.as_str())
+    {
+        println!("(before: {engine})");
     }
     let mut ordered: Vec<&RequestScore> = summary.requests.iter().collect();
     ordered.sort_by(|left, right| left.ndcg.total_cmp(&right.ndcg));

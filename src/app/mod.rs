@@ -14,7 +14,7 @@ mod listing;
 mod match_flow;
 mod match_request;
 mod merge;
-mod reading;
+pub(crate) mod reading;
 mod records;
 mod suggest;
 
@@ -29,6 +29,7 @@ pub use error::AppError;
 pub use indexer::IndexState;
 pub use listing::{Facets, Hit, ListingPage, ListingParams, QueryReading, parse_bool_parameter};
 pub use match_request::{MatchInput, MatchOutcome, MatchedExpert};
+pub use reading::{LearnedTerms, LearnedTopic, MAX_LEARNED_TERMS};
 pub use records::EditableRecord;
 pub use records::VersionCheck;
 pub(crate) use records::audit_entry;

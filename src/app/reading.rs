@@ -11,12 +11,8 @@ use super::{App, AppError};
 use crate::domain::Topic;
 use crate::reading::{self, Evidence, Example, ReadTopic, TopicModel};
 use crate::search::AnalysedQuery;
+use crate::text::TextLanguage;
 
-/// How much a curated term or cue counts as an example, against 1 for a tagged profile: the
-/// hand-curated vocabulary is the stronger signal (measured on both judged sets: profiles
-/// weighing as much as cues blur the associations).
-const TERM_EXAMPLE_WEIGHT: f32 = 10.0;
-const CUE_EXAMPLE_WEIGHT: f32 = 6.0;
 /// Stores up to this many records are learned from while the service opens; larger ones in
 /// the background (reading uses the vocabulary alone until then).
 const LEARN_WHILE_OPENING: u64 = 20_000;
@@ -51,29 +47,7 @@ impl App {
     /// The examples to learn from: the vocabulary's terms and cues, tagged profiles and cases.
     fn training_examples(&self) -> Result<Vec<Example>, AppError> {
         let analyzers = self.analyzers();
-        let vocabulary = self.vocabulary();
-        let mut examples = Vec::new();
-        for entry in vocabulary
-            .taxonomy
-            .entries()
-            .iter()
-            .filter(|entry| !entry.topic.is_area())
-        {
-            for (language, term) in &entry.terms {
-                examples.push(Example {
-                    features: reading::features(analyzers, term, *language),
-                    topics: vec![entry.topic],
-                    weight: TERM_EXAMPLE_WEIGHT,
-                });
-            }
-        }
-        for cue in vocabulary.cues.iter().filter(|cue| !cue.topic.is_area()) {
-            examples.push(Example {
-                features: reading::features(analyzers, &cue.text, cue.language),
-                topics: vec![cue.topic],
-                weight: CUE_EXAMPLE_WEIGHT,
-            });
-        }
+        let mut examples = reading::vocabulary_examples(self.vocabulary(), analyzers);
         let topics_of = |topics: &[Topic]| {
             topics
                 .iter()
@@ -177,72 +151,30 @@ impl App {
         self.retrain_in_background(RETRAIN_DELAY);
     }
 
-    /// The learned evidence for a text analysed as `query`: read in its own language fully,
-    /// in the other languages it was read in at a discount (short texts are read in all). The
-    /// features behind each score are given as the text's own words.
-    fn learned_evidence(&self, text: &str, query: &AnalysedQuery) -> Vec<reading::TopicScore> {
-        let analyzers = self.analyzers();
-        let mut words: std::collections::BTreeMap<reading::Feature, String> = std::collections::BTreeMap::new();
-        let mut primary = std::collections::BTreeSet::new();
-        let mut discounted = std::collections::BTreeSet::new();
-        // A text long enough to tell its language is read in it alone; a short one in every
-        // language, its detected one (if any) fully and the others at a discount.
-        let long_enough = query.words.len() >= 4 && query.detected_language.is_some();
-        for language in &query.languages_read {
-            let full = query.detected_language.is_none_or(|detected| detected == *language);
-            if long_enough && !full {
-                continue;
-            }
-            let found = reading::features_with_words(analyzers, text, *language);
-            for (feature, word) in found {
-                if full {
-                    primary.insert(feature.clone());
-                } else {
-                    discounted.insert(feature.clone());
-                }
-                words.entry(feature).or_insert(word);
-            }
-        }
-        for word in &query.words {
-            for correction in &word.corrections {
-                for stem in &correction.stems {
-                    discounted.insert(stem.clone());
-                    words.entry(stem.clone()).or_insert_with(|| word.folded.clone());
-                }
-            }
-        }
-        discounted.retain(|feature| !primary.contains(feature));
-        let model = self.topic_model();
-        let mut scores = model.read(&primary, 1.0);
-        for extra in model.read(&discounted, 0.4) {
-            match scores.iter_mut().find(|score| score.topic == extra.topic) {
-                Some(score) => {
-                    score.score += extra.score;
-                    score.because.extend(extra.because);
-                }
-                None => scores.push(extra),
-            }
-        }
-        for score in &mut scores {
-            for (feature, _) in &mut score.because {
-                if let Some(word) = query
-                    .languages_read
-                    .iter()
-                    .find_map(|language| words.get(&(*language, feature.clone())))
-                {
-                    *feature = word.clone();
-                }
-            }
-            score.because.sort_by(|left, right| right.1.total_cmp(&left.1));
-        }
-        scores.sort_by(|left, right| right.score.total_cmp(&left.score).then(left.topic.cmp(&right.topic)));
-        scores
-    }
-
     /// What a text is about, strongest first.
     pub(crate) fn read_topics(&self, text: &str, query: &AnalysedQuery) -> Result<Vec<ReadTopic>, AppError> {
         let settings = &self.settings().reading;
-        let learned = self.learned_evidence(text, query);
+        let corrections: Vec<(reading::Feature, String)> = query
+            .words
+            .iter()
+            .flat_map(|word| {
+                word.corrections
+                    .iter()
+                    .flat_map(|correction| correction.stems.iter().map(|stem| (stem.clone(), word.folded.clone())))
+            })
+            .collect();
+        let text_languages = reading::TextLanguages {
+            read: &query.languages_read,
+            detected: query.detected_language,
+            long_enough: query.words.len() >= 4,
+        };
+        let learned = reading::learned_evidence(
+            self.analyzers(),
+            &self.topic_model(),
+            text,
+            &text_languages,
+            &corrections,
+        );
         let feedback = if settings.feedback > 0.0 && !query.is_empty() {
             self.engine().feedback_topics(query, settings.feedback_records)?
         } else {
@@ -257,49 +189,63 @@ impl App {
             settings,
         );
         for topic in &mut read {
-            topic.words = words_of_the_text(text, &topic.words);
+            topic.words = reading::words_of_the_text(text, &topic.words);
         }
         Ok(read)
     }
 }
 
-/// The evidence words that occur in the text as it was written (a vocabulary term matched
-/// through stemming may read differently), without repeats or words inside longer ones.
-fn words_of_the_text(text: &str, words: &[String]) -> Vec<String> {
-    let lowered = text.to_lowercase();
-    let mut kept: Vec<String> = Vec::new();
-    for word in words {
-        let lowered_word = word.to_lowercase();
-        if !lowered.contains(&lowered_word) {
-            continue;
-        }
-        if kept.iter().any(|other| other.to_lowercase().contains(&lowered_word)) {
-            continue;
-        }
-        kept.retain(|other| !lowered_word.contains(&other.to_lowercase()));
-        kept.push(lowered_word);
-    }
-    kept.truncate(3);
-    kept
+/// What the engine learned about one topic: its strongest features per language.
+pub struct LearnedTopic {
+    pub topic: Topic,
+    pub languages: Vec<(TextLanguage, Vec<(String, f32)>)>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::words_of_the_text;
+/// The learned associations, for staff to see (`GET /v1/admin/learned-terms`).
+pub struct LearnedTerms {
+    pub examples: usize,
+    pub features: usize,
+    pub topics: Vec<LearnedTopic>,
+}
 
-    fn check(text: &str, words: &[&str], expected: &[&str]) {
-        let words: Vec<String> = words.iter().map(|word| word.to_string()).collect();
-        assert_eq!(words_of_the_text(text, &words), expected);
-    }
+/// The most terms listed per topic and language.
+pub const MAX_LEARNED_TERMS: usize = 200;
 
-    #[test]
-    fn the_words_shown_are_the_texts_own() {
-        check(
-            "Every rainy season the road floods",
-            &["every rainy season", "Every rainy", "flooding"],
-            &["every rainy season"],
-        );
-        check("Die Keller laufen voll", &["Keller", "Hochwasser"], &["keller"]);
-        check("", &["anything"], &[]);
+impl App {
+    /// The terms learned for `topic` (every topic when absent) in `lang` (every language when
+    /// absent), strongest first, at most `limit` each.
+    pub fn learned_terms(
+        &self,
+        topic: Option<&str>,
+        lang: Option<&str>,
+        limit: usize,
+    ) -> Result<LearnedTerms, AppError> {
+        let topics: Vec<Topic> = match topic {
+            Some(raw) => vec![Topic::parse(raw).map_err(|message| AppError::bad_parameter("topic", message))?],
+            None => Topic::ALL.iter().copied().filter(|topic| !topic.is_area()).collect(),
+        };
+        let languages: Vec<TextLanguage> = match lang {
+            Some(raw) => {
+                let locale =
+                    crate::locale::Locale::parse(raw).map_err(|message| AppError::bad_parameter("lang", message))?;
+                vec![TextLanguage::from_code(locale.code()).unwrap_or(TextLanguage::English)]
+            }
+            None => TextLanguage::STEMMED.to_vec(),
+        };
+        let model = self.topic_model();
+        Ok(LearnedTerms {
+            examples: model.examples(),
+            features: model.features(),
+            topics: topics
+                .into_iter()
+                .map(|topic| LearnedTopic {
+                    topic,
+                    languages: languages
+                        .iter()
+                        .map(|language| (*language, model.learned_terms(topic, *language, limit)))
+                        .collect(),
+                })
+                .collect(),
+        })
     }
 }

@@ -481,3 +481,27 @@ fn send_file(
         }
     }
 }
+
+/// `GET /v1/admin/learned-terms`: what the engine learned from the platform's data.
+pub async fn learned_terms(State(state): State<HttpState>, uri: Uri) -> Result<Response, ApiError> {
+    let pairs = query_pairs(uri.query());
+    only_known(&pairs, &["topic", "lang", "limit"])?;
+    let limit = match single(&pairs, "limit") {
+        None => 20,
+        Some(raw) => raw
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=crate::app::MAX_LEARNED_TERMS).contains(limit))
+            .ok_or_else(|| {
+                ApiError::from(AppError::bad_parameter(
+                    "limit",
+                    format!("must be between 1 and {}", crate::app::MAX_LEARNED_TERMS),
+                ))
+            })?,
+    };
+    let (topic, lang) = (single(&pairs, "topic"), single(&pairs, "lang"));
+    let app = state.app.clone();
+    let learned = blocking(move || app.learned_terms(topic.as_deref(), lang.as_deref(), limit)).await?;
+    Ok(Json(dto::learned_terms_response(&learned)).into_response())
+}

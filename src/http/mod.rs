@@ -200,6 +200,7 @@ fn routes() -> Routes {
         .add("/v1/admin/export", &[Method::GET], get(admin::export))
         .add("/v1/admin/duplicates", &[Method::GET], get(admin::duplicates))
         .add("/v1/admin/audit", &[Method::GET], get(admin::audit))
+        .add("/v1/admin/learned-terms", &[Method::GET], get(admin::learned_terms))
         .add(
             "/v1/admin/contact-requests",
             &[Method::GET],

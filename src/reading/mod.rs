@@ -5,9 +5,14 @@
 //! the corpus). Pure logic: the service gathers the evidence, this module weighs it.
 
 pub mod combine;
+pub mod evidence;
 pub mod features;
 pub mod model;
 
 pub use combine::{Evidence, ReadTopic, ReadingSettings, combine};
+pub use evidence::{TextLanguages, learned_evidence, vocabulary_examples, words_of_the_text};
 pub use features::{Feature, features, features_with_words};
 pub use model::{Example, TopicModel, TopicScore};
+
+#[cfg(test)]
+mod tests;

@@ -27,9 +27,10 @@ pub struct TopicScore {
     pub because: Vec<(String, f32)>,
 }
 
-/// Smoothing towards the topic's share: how many examples' worth of evidence a feature needs
-/// before its own counts dominate.
-const SMOOTHING: f32 = 1.0;
+/// Smoothing towards the topic's share: how much example weight (about one curated term's) a
+/// feature needs before its own counts dominate, so that one phrase using a common word does not
+/// tie that word to its topic.
+const SMOOTHING: f32 = 10.0;
 /// Features seen with less weight than this in all examples together are not learned.
 const LEAST_EVIDENCE: f32 = 1.5;
 /// Associations weaker than this are dropped.

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::{self as wire, CaseView, ExpertView, Visibility};
 use crate::app::{Facets, ListingPage, MatchOutcome, QueryReading, Suggestions};
@@ -504,4 +505,31 @@ pub fn contact_request_out(stored: &StoredContactRequest) -> ContactRequestOut<'
             })
             .collect(),
     }
+}
+
+/// What the engine learned: per topic and language, its strongest terms with their weights.
+pub fn learned_terms_response(learned: &crate::app::LearnedTerms) -> Value {
+    let topics: Vec<Value> = learned
+        .topics
+        .iter()
+        .map(|topic| {
+            let languages: serde_json::Map<String, Value> = topic
+                .languages
+                .iter()
+                .map(|(language, terms)| {
+                    let terms: Vec<Value> = terms
+                        .iter()
+                        .map(|(term, weight)| serde_json::json!({"term": term, "weight": rounded(*weight)}))
+                        .collect();
+                    (language.code().to_string(), Value::Array(terms))
+                })
+                .collect();
+            serde_json::json!({"topic": topic.topic.id(), "languages": languages})
+        })
+        .collect();
+    serde_json::json!({
+        "examples": learned.examples,
+        "features": learned.features,
+        "topics": topics,
+    })
 }

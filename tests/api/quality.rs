@@ -47,12 +47,34 @@ fn ranking_quality_stays_above_its_floor_and_well_above_plain_bm25() {
 }
 
 #[test]
-fn no_judged_match_returns_an_expert_breaking_a_hard_constraint() {
+fn plain_words_are_understood_above_their_floor_on_a_set_plain_bm25_fails() {
     let requests = evaluation::load(Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/eval/judged.jsonl"
+        "/fixtures/eval/plain/judged.jsonl"
     )))
-    .expect("judged set");
+    .expect("plain-word judged set");
+    let count = |kind: evaluation::RequestKind| requests.iter().filter(|request| request.kind == kind).count();
+    assert!(count(evaluation::RequestKind::Match) >= 60 && count(evaluation::RequestKind::Search) >= 40);
+    let (app, _dir) = evaluation::demo_app().expect("demo");
+    let summary = evaluation::evaluate(&app, &requests).expect("evaluation");
+    // As hard as intended: plain word overlap does poorly on it.
+    assert!(summary.matching.baseline_ndcg < 0.40, "{:?}", summary.matching);
+    assert!(summary.search.baseline_ndcg < 0.40, "{:?}", summary.search);
+    assert!(
+        summary.matching.ndcg >= 0.75,
+        "match nDCG@10 {:.3}",
+        summary.matching.ndcg
+    );
+    assert!(summary.search.ndcg >= 0.66, "search nDCG@10 {:.3}", summary.search.ndcg);
+}
+
+#[test]
+fn no_judged_match_returns_an_expert_breaking_a_hard_constraint() {
+    let mut requests = Vec::new();
+    for set in ["/fixtures/eval/judged.jsonl", "/fixtures/eval/plain/judged.jsonl"] {
+        let path = format!("{}{set}", env!("CARGO_MANIFEST_DIR"));
+        requests.extend(evaluation::load(Path::new(&path)).expect("judged set"));
+    }
     let (app, _dir) = evaluation::demo_app().expect("demo");
     let fold = |text: &str| text.to_lowercase().replace(['-', '\''], " ");
     for judged in requests

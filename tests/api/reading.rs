@@ -61,3 +61,43 @@ fn staff_can_list_records_of_one_status() {
         "the public sees published records only"
     );
 }
+
+#[test]
+fn staff_can_see_which_words_the_engine_learned_for_a_topic() {
+    let server = demo();
+    let learned: serde_json::Value = server
+        .admin_get("/v1/admin/learned-terms?topic=flood-risk&lang=en&limit=15")
+        .json()
+        .unwrap();
+    assert!(learned["examples"].as_u64().unwrap() > 0, "{learned}");
+    let topics = learned["topics"].as_array().unwrap();
+    assert_eq!(topics.len(), 1);
+    assert_eq!(topics[0]["topic"], "flood-risk");
+    let terms = topics[0]["languages"]["en"].as_array().unwrap();
+    assert!(!terms.is_empty() && terms.len() <= 15, "{learned}");
+    let words: Vec<&str> = terms.iter().map(|term| term["term"].as_str().unwrap()).collect();
+    assert!(
+        words
+            .iter()
+            .any(|word| ["flood", "drainag", "rain", "river", "water", "storm"].contains(word)),
+        "flood-risk learned {words:?}"
+    );
+    let weights: Vec<f64> = terms.iter().map(|term| term["weight"].as_f64().unwrap()).collect();
+    assert!(
+        weights.windows(2).all(|pair| pair[0] >= pair[1]),
+        "strongest first: {weights:?}"
+    );
+}
+
+#[test]
+fn learned_terms_are_for_staff_and_refuse_unknown_parameters() {
+    let server = demo();
+    assert_eq!(server.get("/v1/admin/learned-terms").status(), 401);
+    assert_eq!(server.admin_get("/v1/admin/learned-terms?topic=weather").status(), 400);
+    assert_eq!(server.admin_get("/v1/admin/learned-terms?lang=xx").status(), 400);
+    assert_eq!(server.admin_get("/v1/admin/learned-terms?limit=0").status(), 400);
+    assert_eq!(server.admin_get("/v1/admin/learned-terms?colour=red").status(), 400);
+    let all: serde_json::Value = server.admin_get("/v1/admin/learned-terms?limit=3").json().unwrap();
+    assert!(all["topics"].as_array().unwrap().len() > 5);
+    assert!(all["topics"][0]["languages"]["ar"].is_array());
+}
