@@ -11,7 +11,7 @@ pageTest('the widget on another origin: profile links, French and Arabic, portal
   for (const id of ['w-fr', 'w-ar', 'w-custom']) await cards(page, id).first().waitFor();
   const fr = await page.locator('#w-fr >> css=a.p').first().getAttribute('href');
   assert.match(fr, new RegExp('^' + BASE.replace(/[.]/g, '\\.') + '/experts/[a-z0-9-]+\\?lang=fr$'));
-  assert.match(await page.locator('#w-fr >> css=ul.r li').first().textContent(), /Travaille|Parle|Personne/);
+  assert.match(await page.locator('#w-fr >> css=ul.r li').first().textContent(), /Votre demande|Travaille|Parle|Personne/);
   const ar = page.locator('#w-ar >> css=div.w');
   assert.equal(await ar.getAttribute('dir'), 'rtl');
   assert.match(await page.locator('#w-ar >> css=ul.r li').first().textContent(), /[\u0600-\u06FF]/);
