@@ -274,6 +274,7 @@ pub fn demo_app_with(vocabulary_dir: Option<&Path>) -> Result<(App, tempfile::Te
         load_demo_data: true,
         admin_token: None,
         min_free_bytes: crate::store::DEFAULT_MIN_FREE_BYTES,
+        store: None,
     })
     .map_err(|error| error.to_string())?;
     Ok((app, dir))

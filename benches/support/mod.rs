@@ -58,6 +58,7 @@ pub fn open(data_dir: &Path) -> App {
         load_demo_data: false,
         admin_token: None,
         min_free_bytes: citypeers::store::DEFAULT_MIN_FREE_BYTES,
+        store: None,
     })
     .expect("the service opens")
 }

@@ -59,6 +59,11 @@ impl From<crate::store::StoreError> for AppError {
                 "the server has no disk space left for this change; nothing was saved. Try again once space has been freed"
                     .to_string(),
             ),
+            crate::store::StoreError::Unreachable(reason) => {
+                tracing::error!(%reason, "the database is unreachable");
+                AppError::Unavailable("the database is unreachable; nothing was saved. Try again in a moment".to_string())
+            }
+            crate::store::StoreError::Unsupported(message) => AppError::Conflict(message),
             other => AppError::Internal(format!("store: {other}")),
         }
     }

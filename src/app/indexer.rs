@@ -19,6 +19,8 @@ const CHANGE_BATCH: usize = 2_000;
 /// Records staged at a time during a rebuild.
 const REBUILD_BATCH: usize = 1_000;
 const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(30);
+/// How often a node looks for other nodes' changes when none was announced.
+const FOLLOW_POLL: Duration = Duration::from_secs(1);
 
 /// Whether the index can be trusted to reflect the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -348,6 +350,45 @@ impl App {
         });
         if spawned.is_err() {
             self.inner.indexer.retrying.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// On a store shared by several nodes: applies the other nodes' changes to this node's
+    /// index as they are announced, and at least every second (should an announcement be lost).
+    pub(crate) fn follow_other_nodes(&self) {
+        let Some(signal) = self.store().take_change_signal() else {
+            return;
+        };
+        let following = self.downgrade();
+        let spawned = std::thread::Builder::new()
+            .name("follow-changes".into())
+            .spawn(move || {
+                loop {
+                    let announced = signal.recv_timeout(FOLLOW_POLL);
+                    if matches!(announced, Err(std::sync::mpsc::RecvTimeoutError::Disconnected)) {
+                        std::thread::sleep(FOLLOW_POLL);
+                    }
+                    let Some(app) = following.upgrade() else { return };
+                    if app.inner.shutting_down.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if matches!(app.index_state(), IndexState::Rebuilding { .. }) {
+                        continue;
+                    }
+                    let behind = match app.store().last_seq() {
+                        Ok(seq) => seq > app.engine().covered_seq(),
+                        Err(error) => {
+                            tracing::warn!(%error, "cannot read the store's sequence to follow other nodes");
+                            false
+                        }
+                    };
+                    if behind && let Err(error) = app.index_changes() {
+                        tracing::warn!(%error, "applying other nodes' changes failed");
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "could not start following other nodes' changes");
         }
     }
 

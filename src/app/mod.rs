@@ -54,6 +54,9 @@ pub struct AppConfig {
     pub admin_token: Option<String>,
     /// Writes are refused (507) while less than this much disk space would remain.
     pub min_free_bytes: u64,
+    /// A PostgreSQL address (`postgres://USER@HOST:PORT/DB`) to keep the records in, shared by
+    /// several nodes; `None` keeps them in the embedded store in `data_dir`.
+    pub store: Option<String>,
 }
 
 impl AppConfig {
@@ -65,6 +68,7 @@ impl AppConfig {
             load_demo_data: false,
             admin_token: None,
             min_free_bytes: crate::store::DEFAULT_MIN_FREE_BYTES,
+            store: None,
         }
     }
 }
@@ -113,6 +117,41 @@ impl WeakApp {
     }
 }
 
+/// The store the configuration names: PostgreSQL when an address is given, else the embedded
+/// store in the data directory.
+fn open_store(config: &AppConfig) -> Result<Store, OpenError> {
+    let Some(url) = &config.store else {
+        return Ok(Store::open_embedded(&config.data_dir, config.min_free_bytes)?);
+    };
+    let node = node_name(&config.data_dir)?;
+    Ok(Store::open_postgres(url, &node)?)
+}
+
+/// This node's name: made once at random and kept in the data directory beside its index.
+fn node_name(data_dir: &Path) -> Result<String, OpenError> {
+    let not_usable = |error: std::io::Error| {
+        crate::store::StoreError::NotWritable(
+            data_dir.to_path_buf(),
+            format!("it cannot hold the node's name ({error})"),
+        )
+    };
+    std::fs::create_dir_all(data_dir).map_err(not_usable)?;
+    let path = data_dir.join("node-name");
+    if let Ok(name) = std::fs::read_to_string(&path)
+        && !name.trim().is_empty()
+    {
+        return Ok(name.trim().to_string());
+    }
+    let mut bytes = [0u8; 8];
+    crate::store::crypto::fill_random(&mut bytes)?;
+    let name = format!(
+        "node-{}",
+        bytes.iter().map(|byte| format!("{byte:02x}")).collect::<String>()
+    );
+    std::fs::write(&path, &name).map_err(not_usable)?;
+    Ok(name)
+}
+
 pub(crate) fn now() -> Timestamp {
     let now = time::OffsetDateTime::now_utc();
     // Millisecond precision keeps timestamps readable and stable through JSON.
@@ -137,7 +176,7 @@ impl App {
             None => (Vocabulary::built_in(&analyzers)?, RankingSettings::built_in()?),
         };
         let vocabulary = Arc::new(vocabulary);
-        let store = Store::open_embedded(&config.data_dir, config.min_free_bytes)?;
+        let store = open_store(&config)?;
         let (engine, opened) =
             SearchEngine::open(&config.data_dir.join("index"), vocabulary.clone(), analyzers.clone())?;
         let suggestions = suggest::StaticSuggestions::build(&vocabulary, &analyzers);
@@ -166,6 +205,7 @@ impl App {
         }
         app.learn_at_start()
             .map_err(|error| OpenError::Index(format!("learning topic associations: {error}")))?;
+        app.follow_other_nodes();
         Ok(app)
     }
 
@@ -175,7 +215,9 @@ impl App {
     fn bring_index_up_to_date(&self, opened: crate::search::OpenReport) -> Result<(), OpenError> {
         let store_seq = self.inner.store.last_seq()?;
         let index_ahead = self.inner.engine.covered_seq() > store_seq;
-        if opened.needs_rebuild || index_ahead {
+        // Changes this index has not read were pruned meanwhile (another node pruned them).
+        let changes_missed = self.inner.engine.covered_seq() < self.inner.store.pruned_through()?;
+        if opened.needs_rebuild || index_ahead || changes_missed {
             if store_seq == 0 && !index_ahead {
                 return Ok(());
             }
@@ -203,6 +245,18 @@ impl App {
 
     pub fn data_dir(&self) -> &Path {
         &self.inner.config.data_dir
+    }
+
+    /// Where the records live, for messages: the data directory or the database (no password).
+    pub fn store_description(&self) -> String {
+        match &self.inner.config.store {
+            Some(_) => format!(
+                "{}, index in {}",
+                self.inner.store.description(),
+                self.data_dir().display()
+            ),
+            None => self.data_dir().display().to_string(),
+        }
     }
 
     pub(crate) fn store(&self) -> &Store {

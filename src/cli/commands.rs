@@ -25,6 +25,7 @@ struct ConfigFile {
     vocabulary: Option<PathBuf>,
     response_cache_mb: Option<u64>,
     min_free_mb: Option<u64>,
+    store: Option<String>,
     header_timeout: Option<u64>,
     body_timeout: Option<u64>,
     idle_timeout: Option<u64>,
@@ -79,6 +80,7 @@ fn load_config(path: Option<&Path>) -> Result<ConfigFile, String> {
 
 pub(super) struct Settings {
     data_dir: PathBuf,
+    store: Option<String>,
     vocabulary_dir: Option<PathBuf>,
     min_free_bytes: u64,
 }
@@ -96,6 +98,11 @@ fn settings(data: &DataArgs, config: &ConfigFile) -> Settings {
             .clone()
             .or_else(|| config.data.clone())
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+        store: data
+            .store
+            .clone()
+            .or_else(|| config.store.clone())
+            .filter(|url| !url.trim().is_empty()),
         vocabulary_dir: data.vocabulary.clone().or_else(|| config.vocabulary.clone()),
         min_free_bytes: data
             .min_free_mb
@@ -123,6 +130,7 @@ pub(super) fn app_config(settings: &Settings, load_demo_data: bool) -> AppConfig
         load_demo_data,
         admin_token,
         min_free_bytes: settings.min_free_bytes,
+        store: settings.store.clone(),
     }
 }
 
@@ -311,6 +319,7 @@ fn serve(settings: &Settings, addr: &str, load_demo_data: bool, limits: Limits) 
     runtime.block_on(async {
         let opening = Settings {
             data_dir: settings.data_dir.clone(),
+            store: settings.store.clone(),
             vocabulary_dir: settings.vocabulary_dir.clone(),
             min_free_bytes: settings.min_free_bytes,
         };
@@ -326,7 +335,7 @@ fn serve(settings: &Settings, addr: &str, load_demo_data: bool, limits: Limits) 
         let _ = writeln!(
             std::io::stdout(),
             "citypeers listening on http://{local} (data: {}, {} experts and {} cases indexed)",
-            settings.data_dir.display(),
+            app.store_description(),
             readiness.indexed_experts,
             readiness.indexed_cases
         );

@@ -38,6 +38,10 @@ pub struct DataArgs {
     /// Refuse writes (507) while less than this much disk space, in MiB, would remain [default: 64]
     #[arg(long, env = "CITYPEERS_MIN_FREE_MB")]
     pub min_free_mb: Option<u64>,
+    /// Keep the records in PostgreSQL (postgres://USER@HOST:PORT/DB), shared by several nodes;
+    /// --data then holds only this node's index. Without it, the embedded store in --data.
+    #[arg(long, env = "CITYPEERS_STORE")]
+    pub store: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

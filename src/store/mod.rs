@@ -8,12 +8,14 @@
 mod codec;
 pub(crate) mod crypto;
 mod embedded;
+mod postgres;
 pub mod snapshot;
 
 use std::path::{Path, PathBuf};
 
 pub use codec::{AuditAction, AuditEntry, ContactStatus, FieldChange, StatusChange, StoredContactRequest, StoredToken};
 pub use embedded::SledStore;
+pub use postgres::PgStore;
 pub use snapshot::SnapshotInfo;
 
 /// The disk space writes leave free unless configured.
@@ -31,6 +33,12 @@ pub enum StoreError {
     Full(String),
     #[error("storage engine: {0}")]
     Engine(String),
+    /// The database cannot be reached (the PostgreSQL store); nothing was written.
+    #[error("the database is unreachable: {0}")]
+    Unreachable(String),
+    /// What this kind of store does not do (snapshots of a PostgreSQL store).
+    #[error("{0}")]
+    Unsupported(String),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
     #[error("stored data is corrupt: {0}")]
@@ -166,6 +174,15 @@ pub trait RecordStore: Send + Sync {
     fn erasures(&self) -> Result<Vec<Erasure>, StoreError>;
     /// Starts the one write transaction; it holds the store's write lock until it ends.
     fn begin(&self) -> Result<Box<dyn Transaction + '_>, StoreError>;
+    /// The sequence through which the change log was pruned while this node may not have
+    /// read it (other nodes prune too): an index covering less must be rebuilt.
+    fn pruned_through(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+    /// A signal that other nodes wrote, for a store shared between nodes (taken once).
+    fn take_change_signal(&self) -> Option<std::sync::mpsc::Receiver<()>> {
+        None
+    }
 }
 
 /// One write: reads see the transaction's own staged writes; `commit` applies all of them
@@ -238,6 +255,15 @@ impl Store {
         })
     }
 
+    /// The PostgreSQL store at `url` (schema created or migrated); `node` names this node's
+    /// index in the database, for pruning the change log only when every node has read it.
+    pub fn open_postgres(url: &str, node: &str) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Box::new(PgStore::open(url, node)?),
+            description: format!("PostgreSQL at {}", redact_password(url)),
+        })
+    }
+
     /// Where the data lives, for logs and messages.
     pub fn description(&self) -> &str {
         &self.description
@@ -287,5 +313,19 @@ impl std::ops::Deref for Store {
 
     fn deref(&self) -> &Self::Target {
         &*self.backend
+    }
+}
+
+/// A database address without its password, for logs and messages.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
     }
 }

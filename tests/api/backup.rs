@@ -67,6 +67,9 @@ impl Drop for Served {
 
 #[test]
 fn snapshots_taken_while_writes_go_on_restore_to_a_consistent_state() {
+    if crate::helpers::embedded_store_only("snapshots_taken_while_writes_go_on_restore_to_a_consistent_state") {
+        return;
+    }
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
     let served = Served::start(&data);
@@ -159,6 +162,9 @@ fn snapshots_taken_while_writes_go_on_restore_to_a_consistent_state() {
 
 #[test]
 fn a_restored_snapshot_exports_exactly_what_the_original_did() {
+    if crate::helpers::embedded_store_only("a_restored_snapshot_exports_exactly_what_the_original_did") {
+        return;
+    }
     let original = TestServer::start(ServerOptions {
         demo_data: true,
         ..ServerOptions::default()
@@ -250,6 +256,9 @@ fn files_contain(dir: &Path, needle: &str) -> bool {
 
 #[test]
 fn a_restore_of_an_older_snapshot_erases_again_who_was_erased_since() {
+    if crate::helpers::embedded_store_only("a_restore_of_an_older_snapshot_erases_again_who_was_erased_since") {
+        return;
+    }
     let server = TestServer::start(ServerOptions::default());
     let mut person = expert_body("to-be-forgotten", "Ilse Qwxvoltrazine", "Kiel", "DE");
     person["expertise"] = Value::from("Harbour flood gates and the Qwxvoltrazine method.");

@@ -85,6 +85,9 @@ fn generate_is_deterministic_for_a_seed_and_realistic() {
 
 #[test]
 fn import_export_search_match_and_reindex_work_on_a_data_directory() {
+    if crate::helpers::embedded_store_only("import_export_search_match_and_reindex_work_on_a_data_directory") {
+        return;
+    }
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
     let data_arg = data.to_str().unwrap();
@@ -151,6 +154,9 @@ fn import_export_search_match_and_reindex_work_on_a_data_directory() {
 
 #[test]
 fn tokens_made_on_the_command_line_open_the_admin_api_until_revoked() {
+    if crate::helpers::embedded_store_only("tokens_made_on_the_command_line_open_the_admin_api_until_revoked") {
+        return;
+    }
     let data = tempfile::tempdir().unwrap();
     let data_arg = data.path().to_str().unwrap();
     let secret = stdout_of(&["token", "create", "maria", "--data", data_arg])

@@ -40,6 +40,10 @@ fn a_restart_on_an_existing_data_directory_keeps_everything() {
 
 #[test]
 fn a_record_in_the_store_but_not_yet_in_the_index_is_searchable_after_restart() {
+    if crate::helpers::embedded_store_only("a_record_in_the_store_but_not_yet_in_the_index_is_searchable_after_restart")
+    {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     TestServer::start_in(dir.path(), ServerOptions::default()).stop();
 
@@ -83,6 +87,9 @@ fn binary() -> &'static str {
 
 #[test]
 fn an_import_killed_at_a_random_moment_loses_no_acknowledged_record() {
+    if crate::helpers::embedded_store_only("an_import_killed_at_a_random_moment_loses_no_acknowledged_record") {
+        return;
+    }
     let work = tempfile::tempdir().unwrap();
     let generated = work.path().join("generated");
     let status = Command::new(binary())

@@ -79,6 +79,11 @@ fn available_bytes(path: &Path) -> u64 {
 
 #[test]
 fn a_full_disk_refuses_writes_with_507_and_they_work_again_once_space_is_freed() {
+    if crate::helpers::embedded_store_only(
+        "a_full_disk_refuses_writes_with_507_and_they_work_again_once_space_is_freed",
+    ) {
+        return;
+    }
     let Some(disk) = SmallDisk::mount(64, false) else {
         return;
     };
@@ -150,6 +155,9 @@ fn start_error(data: &Path) -> (i32, String) {
 
 #[test]
 fn a_data_directory_that_cannot_be_used_stops_the_start_with_one_clear_line() {
+    if crate::helpers::embedded_store_only("a_data_directory_that_cannot_be_used_stops_the_start_with_one_clear_line") {
+        return;
+    }
     let scratch = tempfile::tempdir().unwrap();
     let not_a_folder = scratch.path().join("a-file");
     std::fs::write(&not_a_folder, b"hello").unwrap();
@@ -172,6 +180,9 @@ fn a_data_directory_that_cannot_be_used_stops_the_start_with_one_clear_line() {
 
 #[test]
 fn an_index_that_runs_out_of_space_catches_up_by_itself_once_there_is_room() {
+    if crate::helpers::embedded_store_only("an_index_that_runs_out_of_space_catches_up_by_itself_once_there_is_room") {
+        return;
+    }
     let Some(disk) = SmallDisk::mount(64, false) else {
         return;
     };

@@ -51,12 +51,14 @@ impl TestServer {
 
     /// Starts a server on an existing data directory (kept when the server stops).
     pub fn start_in(data_dir: &Path, options: ServerOptions) -> TestServer {
+        let store = postgres::database_for(data_dir);
         let app = App::open(AppConfig {
             data_dir: data_dir.to_path_buf(),
             vocabulary_dir: None,
             load_demo_data: options.demo_data,
             admin_token: Some(ADMIN_TOKEN.to_string()),
             min_free_bytes: options.min_free_bytes,
+            store,
         })
         .expect("the service opens");
         if options.wait_until_indexed {
@@ -153,12 +155,98 @@ impl TestServer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        if self._temp.is_some() {
+            postgres::drop_database_of(&self.data_dir);
+        }
     }
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// Whether the suite runs against PostgreSQL (`CITYPEERS_TEST_POSTGRES` holds an address
+/// whose user may create databases); each test server then gets a database of its own.
+pub fn on_postgres() -> bool {
+    postgres::admin_url().is_some()
+}
+
+/// For tests of the embedded store's files (snapshots, a full disk, the command line on a data
+/// directory): true, with a note, when the suite runs against PostgreSQL instead.
+pub fn embedded_store_only(test: &str) -> bool {
+    if on_postgres() {
+        eprintln!("{test}: about the embedded store's files; not run against PostgreSQL");
+        return true;
+    }
+    false
+}
+
+pub mod postgres {
+    //! A database per test server, made through the admin address and dropped with the server.
+
+    use std::path::Path;
+
+    const MARKER: &str = ".test-database";
+
+    pub fn admin_url() -> Option<String> {
+        std::env::var("CITYPEERS_TEST_POSTGRES")
+            .ok()
+            .filter(|url| !url.is_empty())
+    }
+
+    fn with_admin(statement: &str) {
+        let url = admin_url().expect("CITYPEERS_TEST_POSTGRES");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to CITYPEERS_TEST_POSTGRES");
+            tokio::spawn(connection);
+            client.batch_execute(statement).await.expect(statement);
+        });
+    }
+
+    /// The address of the database kept for this data directory, made on first use.
+    pub fn database_for(data_dir: &Path) -> Option<String> {
+        let admin = admin_url()?;
+        let marker = data_dir.join(MARKER);
+        let name = match std::fs::read_to_string(&marker) {
+            Ok(name) => name,
+            Err(_) => {
+                let name = format!("cp_test_{:016x}", rand_suffix());
+                with_admin(&format!("CREATE DATABASE {name}"));
+                std::fs::create_dir_all(data_dir).expect("data dir");
+                std::fs::write(&marker, &name).expect("database marker");
+                name
+            }
+        };
+        let (base, _) = admin.rsplit_once('/').expect("the admin address names a database");
+        Some(format!("{base}/{name}"))
+    }
+
+    pub fn drop_database_of(data_dir: &Path) {
+        if admin_url().is_none() {
+            return;
+        }
+        if let Ok(name) = std::fs::read_to_string(data_dir.join(MARKER)) {
+            with_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+
+    fn rand_suffix() -> u64 {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_nanos()),
+        );
+        hasher.finish()
     }
 }
 

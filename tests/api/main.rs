@@ -13,6 +13,7 @@ mod hardening;
 mod inbox;
 mod languages;
 mod matching;
+mod nodes;
 mod pages;
 mod properties;
 mod public;

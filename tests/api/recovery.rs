@@ -139,6 +139,9 @@ fn an_index_that_cannot_be_opened_is_rebuilt_from_the_store_while_readyz_says_wh
 
 #[test]
 fn reindex_works_on_a_directory_whose_index_is_damaged() {
+    if crate::helpers::embedded_store_only("reindex_works_on_a_directory_whose_index_is_damaged") {
+        return;
+    }
     let dir = data_with_experts(4);
     let index = experts_index(dir.path());
     std::fs::write(index.join("meta.json"), b"garbage").unwrap();

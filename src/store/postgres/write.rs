@@ -1,0 +1,467 @@
+//! One write transaction of the PostgreSQL store. It begins by locking the sequence row, so
+//! writers of every node take turns and a version read inside the transaction stays current
+//! until it commits (`If-Match` cannot lose an update across nodes). Statements run as they
+//! come; the commit stores the new sequence and notifies the other nodes.
+
+use std::collections::HashMap;
+
+use deadpool_postgres::Object;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use super::{
+    CHANGES_CHANNEL, PgStore, RECORD_QUERY, audit_aad, contact_aad, decode_contact_row, decode_record_row, kind_name,
+    pg_error, record_aad, slot_value,
+};
+use crate::domain::{Case, ContactRequest, Expert, RecordId, RecordKind, Timestamp, Versioned};
+use crate::store::crypto::{self, KEY_BYTES, KeySlot, PLAINTEXT_SLOT};
+use crate::store::{
+    AuditEntry, Change, ContactStatus, Erasure, StoreError, StoredContactRequest, Transaction, TransactionOutcome,
+    Written, codec,
+};
+
+enum Staged {
+    Expert(Box<Versioned<Expert>>),
+    Case(Box<Versioned<Case>>),
+    Removed,
+}
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+pub struct PgTx<'a> {
+    store: &'a PgStore,
+    /// The connection, inside `BEGIN` until commit or drop.
+    client: Option<Object>,
+    staged: HashMap<(RecordKind, RecordId), Staged>,
+    slots: HashMap<(RecordKind, RecordId), KeySlot>,
+    keys: HashMap<KeySlot, [u8; KEY_BYTES]>,
+    changes: Vec<Change>,
+    start_seq: u64,
+    next_seq: u64,
+    has_writes: bool,
+    erased_keys: bool,
+}
+
+impl<'a> PgTx<'a> {
+    /// Begins a transaction holding the sequence row: the cluster's one writer until it ends.
+    pub(super) fn begin(store: &'a PgStore) -> Result<PgTx<'a>, StoreError> {
+        let client = store.block(store.client())?;
+        let mut transaction = PgTx {
+            store,
+            client: Some(client),
+            staged: HashMap::new(),
+            slots: HashMap::new(),
+            keys: HashMap::new(),
+            changes: Vec::new(),
+            start_seq: 0,
+            next_seq: 0,
+            has_writes: false,
+            erased_keys: false,
+        };
+        transaction.batch("BEGIN")?;
+        let rows = transaction.query("SELECT value FROM cp_meta WHERE name = 'seq' FOR UPDATE", &[])?;
+        let seq = rows
+            .first()
+            .map(|row| row.get::<_, i64>(0) as u64)
+            .ok_or_else(|| StoreError::Corrupt("the sequence row is missing".into()))?;
+        transaction.start_seq = seq;
+        transaction.next_seq = seq;
+        Ok(transaction)
+    }
+
+    fn connection(&self) -> Result<&Object, StoreError> {
+        self.client
+            .as_ref()
+            .ok_or_else(|| StoreError::Engine("the transaction has ended".into()))
+    }
+
+    fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        let client = self.connection()?;
+        self.store.block(client.batch_execute(sql)).map_err(pg_error)
+    }
+
+    fn query(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
+        let client = self.connection()?;
+        self.store.block(client.query(sql, params)).map_err(pg_error)
+    }
+
+    fn execute(&self, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {
+        let client = self.connection()?;
+        self.store.block(client.execute(sql, params)).map_err(pg_error)
+    }
+
+    fn allocate_seq(&mut self) -> u64 {
+        self.has_writes = true;
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    /// The key slot of a record: its existing one, or a new one with a fresh key.
+    fn slot_for(&mut self, kind: RecordKind, id: &RecordId) -> Result<KeySlot, StoreError> {
+        if let Some(slot) = self.slots.get(&(kind, id.clone())) {
+            return Ok(*slot);
+        }
+        let rows = self.query(
+            "SELECT r.slot, k.key FROM cp_records r JOIN cp_keys k ON k.slot = r.slot WHERE r.kind = $1 AND r.id = $2",
+            &[&kind_name(kind), &id.as_str()],
+        )?;
+        let slot = match rows.first() {
+            Some(row) => {
+                let slot = row.get::<_, i64>(0) as KeySlot;
+                let key: [u8; KEY_BYTES] = row
+                    .get::<_, Vec<u8>>(1)
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt(format!("key slot {slot} has a key of the wrong length")))?;
+                self.keys.insert(slot, key);
+                slot
+            }
+            None => self.new_slot()?,
+        };
+        self.slots.insert((kind, id.clone()), slot);
+        Ok(slot)
+    }
+
+    fn new_slot(&mut self) -> Result<KeySlot, StoreError> {
+        let rows = self.query("SELECT nextval('cp_key_slots')", &[])?;
+        let slot = rows
+            .first()
+            .map(|row| row.get::<_, i64>(0) as KeySlot)
+            .ok_or_else(|| StoreError::Engine("no key slot was handed out".into()))?;
+        let key = crypto::new_key()?;
+        self.execute(
+            "INSERT INTO cp_keys (slot, key) VALUES ($1, $2)",
+            &[&slot_value(slot), &key.as_slice()],
+        )?;
+        self.keys.insert(slot, key);
+        Ok(slot)
+    }
+
+    fn seal_for(
+        &mut self,
+        kind: RecordKind,
+        id: &RecordId,
+        associated: &[u8],
+        plaintext: &[u8],
+    ) -> Result<(KeySlot, Vec<u8>), StoreError> {
+        let slot = self.slot_for(kind, id)?;
+        let key = *self
+            .keys
+            .get(&slot)
+            .ok_or_else(|| StoreError::Corrupt(format!("key slot {slot} was destroyed")))?;
+        Ok((slot, codec::seal_envelope(slot, Some(&key), associated, plaintext)?))
+    }
+
+    fn record_change(&mut self, kind: RecordKind, id: &RecordId, erased: bool) -> Result<(), StoreError> {
+        let seq = self.allocate_seq();
+        self.execute(
+            "INSERT INTO cp_changes (seq, kind, id, erased) VALUES ($1, $2, $3, $4)",
+            &[&(seq as i64), &kind_name(kind), &id.as_str(), &erased],
+        )?;
+        self.changes.push(Change {
+            seq,
+            kind,
+            id: id.clone(),
+            erased,
+        });
+        Ok(())
+    }
+
+    fn put_record(&mut self, kind: RecordKind, id: &RecordId, plaintext: &[u8]) -> Result<(), StoreError> {
+        let (slot, envelope) = self.seal_for(kind, id, &record_aad(kind, id), plaintext)?;
+        self.execute(
+            "INSERT INTO cp_records (kind, id, slot, envelope) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (kind, id) DO UPDATE SET slot = excluded.slot, envelope = excluded.envelope",
+            &[&kind_name(kind), &id.as_str(), &slot_value(slot), &envelope],
+        )?;
+        Ok(())
+    }
+
+    fn seal_contact_request(&mut self, stored: &StoredContactRequest) -> Result<(KeySlot, Vec<u8>), StoreError> {
+        let plaintext = codec::encode_contact_request(stored)?;
+        let expert_id = stored.request.expert_id.clone();
+        self.seal_for(RecordKind::Expert, &expert_id, &contact_aad(&stored.id), &plaintext)
+    }
+
+    /// Deletes the rows of an erased record and every key its rows were sealed with.
+    fn delete_traces(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
+        let name = kind_name(kind);
+        let mut slots: Vec<i64> = Vec::new();
+        let mut collect = |rows: Vec<Row>| slots.extend(rows.iter().map(|row| row.get::<_, i64>(0)));
+        collect(self.query(
+            "DELETE FROM cp_records WHERE kind = $1 AND id = $2 RETURNING slot",
+            &[&name, &id.as_str()],
+        )?);
+        collect(self.query(
+            "DELETE FROM cp_audit WHERE kind = $1 AND id = $2 RETURNING slot",
+            &[&name, &id.as_str()],
+        )?);
+        if kind == RecordKind::Expert {
+            collect(self.query(
+                "DELETE FROM cp_contact_requests WHERE expert_id = $1 RETURNING slot",
+                &[&id.as_str()],
+            )?);
+        } else {
+            self.execute("DELETE FROM cp_case_experts WHERE case_id = $1", &[&id.as_str()])?;
+        }
+        self.execute(
+            "DELETE FROM cp_redirects WHERE kind = $1 AND (from_id = $2 OR to_id = $2)",
+            &[&name, &id.as_str()],
+        )?;
+        if let Some(slot) = self.slots.remove(&(kind, id.clone())) {
+            slots.push(slot_value(slot));
+        }
+        slots.retain(|slot| *slot != slot_value(PLAINTEXT_SLOT));
+        slots.sort_unstable();
+        slots.dedup();
+        self.execute("DELETE FROM cp_keys WHERE slot = ANY($1)", &[&slots])?;
+        for slot in &slots {
+            self.keys.remove(&(*slot as KeySlot));
+        }
+        self.erased_keys = true;
+        Ok(())
+    }
+
+    fn keep_erasure(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
+        let seq = self.allocate_seq();
+        let erasure = Erasure {
+            kind: kind.plural().to_string(),
+            id_sha256: crate::store::erasure_hash(kind, id),
+            at: crate::wire::format_time(time::OffsetDateTime::now_utc()),
+            seq,
+        };
+        let body = serde_json::to_vec(&erasure)?;
+        self.execute(
+            "INSERT INTO cp_erasures (seq, body) VALUES ($1, $2)",
+            &[&(seq as i64), &body],
+        )?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), StoreError> {
+        if self.has_writes {
+            let seq = self.next_seq as i64;
+            self.execute("UPDATE cp_meta SET value = $1 WHERE name = 'seq'", &[&seq])?;
+            self.execute("SELECT pg_notify($1, $2)", &[&CHANGES_CHANNEL, &seq.to_string()])?;
+        }
+        self.batch("COMMIT")?;
+        self.client = None;
+        Ok(())
+    }
+}
+
+impl Drop for PgTx<'_> {
+    /// A transaction that did not commit is rolled back; a connection that cannot even do
+    /// that is dropped instead of going back to the pool.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take()
+            && self.store.block(client.batch_execute("ROLLBACK")).is_err()
+        {
+            drop(Object::take(client));
+        }
+    }
+}
+
+impl Transaction for PgTx<'_> {
+    fn expert(&mut self, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
+        let rows = self.query(RECORD_QUERY, &[&kind_name(RecordKind::Expert), &id.as_str()])?;
+        match rows.first() {
+            Some(row) => decode_record_row(RecordKind::Expert, id, row, codec::decode_expert),
+            None => Ok(None),
+        }
+    }
+
+    fn case(&mut self, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
+        let rows = self.query(RECORD_QUERY, &[&kind_name(RecordKind::Case), &id.as_str()])?;
+        match rows.first() {
+            Some(row) => decode_record_row(RecordKind::Case, id, row, codec::decode_case),
+            None => Ok(None),
+        }
+    }
+
+    fn contains(&mut self, kind: RecordKind, id: &RecordId) -> Result<bool, StoreError> {
+        let rows = self.query(
+            "SELECT 1 FROM cp_records WHERE kind = $1 AND id = $2",
+            &[&kind_name(kind), &id.as_str()],
+        )?;
+        Ok(!rows.is_empty())
+    }
+
+    fn cases_naming(&mut self, expert: &RecordId) -> Result<Vec<RecordId>, StoreError> {
+        let rows = self.query(
+            "SELECT case_id FROM cp_case_experts WHERE expert_id = $1 ORDER BY case_id",
+            &[&expert.as_str()],
+        )?;
+        Ok(rows.iter().filter_map(|row| RecordId::parse(row.get(0)).ok()).collect())
+    }
+
+    fn merged_into(&mut self, kind: RecordKind, id: &RecordId) -> Result<Vec<RecordId>, StoreError> {
+        let rows = self.query(
+            "SELECT from_id FROM cp_redirects WHERE kind = $1 AND to_id = $2 ORDER BY from_id",
+            &[&kind_name(kind), &id.as_str()],
+        )?;
+        Ok(rows.iter().filter_map(|row| RecordId::parse(row.get(0)).ok()).collect())
+    }
+
+    fn put_expert(&mut self, expert: Versioned<Expert>) -> Result<(), StoreError> {
+        let id = expert.record.id.clone();
+        self.put_record(RecordKind::Expert, &id, &codec::encode_expert(&expert)?)?;
+        self.staged
+            .insert((RecordKind::Expert, id.clone()), Staged::Expert(Box::new(expert)));
+        self.record_change(RecordKind::Expert, &id, false)
+    }
+
+    fn put_case(&mut self, case: Versioned<Case>) -> Result<(), StoreError> {
+        let id = case.record.id.clone();
+        self.put_record(RecordKind::Case, &id, &codec::encode_case(&case)?)?;
+        self.execute("DELETE FROM cp_case_experts WHERE case_id = $1", &[&id.as_str()])?;
+        let experts: Vec<&str> = case.record.experts.iter().map(RecordId::as_str).collect();
+        self.execute(
+            "INSERT INTO cp_case_experts (expert_id, case_id) SELECT DISTINCT unnest($1::text[]), $2",
+            &[&experts, &id.as_str()],
+        )?;
+        self.staged
+            .insert((RecordKind::Case, id.clone()), Staged::Case(Box::new(case)));
+        self.record_change(RecordKind::Case, &id, false)
+    }
+
+    fn delete(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM cp_records WHERE kind = $1 AND id = $2",
+            &[&kind_name(kind), &id.as_str()],
+        )?;
+        if kind == RecordKind::Case {
+            self.execute("DELETE FROM cp_case_experts WHERE case_id = $1", &[&id.as_str()])?;
+        }
+        self.staged.insert((kind, id.clone()), Staged::Removed);
+        self.record_change(kind, id, false)
+    }
+
+    fn erase(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
+        self.delete_traces(kind, id)?;
+        self.keep_erasure(kind, id)?;
+        self.staged.insert((kind, id.clone()), Staged::Removed);
+        self.record_change(kind, id, true)
+    }
+
+    fn append_audit(
+        &mut self,
+        kind: RecordKind,
+        id: &RecordId,
+        entry: &AuditEntry,
+        in_clear: bool,
+    ) -> Result<(), StoreError> {
+        let seq = self.allocate_seq();
+        let associated = audit_aad(kind, id, seq);
+        let plaintext = codec::encode_audit(entry)?;
+        let (slot, envelope) = if in_clear {
+            (
+                PLAINTEXT_SLOT,
+                codec::seal_envelope(PLAINTEXT_SLOT, None, &associated, &plaintext)?,
+            )
+        } else {
+            self.seal_for(kind, id, &associated, &plaintext)?
+        };
+        self.execute(
+            "INSERT INTO cp_audit (kind, id, seq, slot, envelope) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &kind_name(kind),
+                &id.as_str(),
+                &(seq as i64),
+                &slot_value(slot),
+                &envelope,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_redirect(&mut self, kind: RecordKind, from: &RecordId, to: &RecordId) -> Result<(), StoreError> {
+        self.has_writes = true;
+        self.execute(
+            "INSERT INTO cp_redirects (kind, from_id, to_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (kind, from_id) DO UPDATE SET to_id = excluded.to_id",
+            &[&kind_name(kind), &from.as_str(), &to.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn add_contact_request(
+        &mut self,
+        request: ContactRequest,
+        received_at: Timestamp,
+    ) -> Result<StoredContactRequest, StoreError> {
+        let seq = self.allocate_seq();
+        let stored = StoredContactRequest {
+            id: format!("cr-{seq}"),
+            received_at,
+            request,
+            status: ContactStatus::New,
+            note: None,
+            history: Vec::new(),
+        };
+        let (slot, envelope) = self.seal_contact_request(&stored)?;
+        self.execute(
+            "INSERT INTO cp_contact_requests (id, expert_id, seq, slot, envelope) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &stored.id,
+                &stored.request.expert_id.as_str(),
+                &(seq as i64),
+                &slot_value(slot),
+                &envelope,
+            ],
+        )?;
+        Ok(stored)
+    }
+
+    fn contact_request(&mut self, id: &str) -> Result<Option<StoredContactRequest>, StoreError> {
+        let rows = self.query(
+            "SELECT c.id, c.envelope, k.key FROM cp_contact_requests c LEFT JOIN cp_keys k ON k.slot = c.slot WHERE c.id = $1",
+            &[&id],
+        )?;
+        match rows.first() {
+            Some(row) => decode_contact_row(row),
+            None => Ok(None),
+        }
+    }
+
+    fn update_contact_request(&mut self, stored: &StoredContactRequest) -> Result<(), StoreError> {
+        self.has_writes = true;
+        let (slot, envelope) = self.seal_contact_request(stored)?;
+        let updated = self.execute(
+            "UPDATE cp_contact_requests SET slot = $2, envelope = $3 WHERE id = $1",
+            &[&stored.id, &slot_value(slot), &envelope],
+        )?;
+        if updated == 0 {
+            return Err(StoreError::Corrupt(format!("no contact request {}", stored.id)));
+        }
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<TransactionOutcome, StoreError> {
+        self.finish()?;
+        if self.erased_keys
+            && let Err(error) = self.store.vacuum_keys()
+        {
+            // The keys are deleted already; the next erasure's vacuum rewrites the table.
+            tracing::warn!(%error, "vacuuming the key table after an erasure failed");
+        }
+        let written = std::mem::take(&mut self.staged)
+            .into_iter()
+            .map(|((kind, id), staged)| match staged {
+                Staged::Expert(expert) => Written::Expert(expert),
+                Staged::Case(case) => Written::Case(case),
+                Staged::Removed => Written::Removed(kind, id),
+            })
+            .collect();
+        let (first_seq, last_seq) = if self.has_writes {
+            (self.start_seq + 1, self.next_seq)
+        } else {
+            (0, 0)
+        };
+        Ok(TransactionOutcome {
+            changes: std::mem::take(&mut self.changes),
+            written,
+            first_seq,
+            last_seq,
+        })
+    }
+}
