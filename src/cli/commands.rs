@@ -265,6 +265,7 @@ fn execute(command: Command, config: &ConfigFile) -> Result<(), String> {
             };
             match_command(input, json, &settings(&data, config), &remote)
         }
+        Command::Migrate { from, to } => migrate(&from, &to),
         Command::Reindex { data } => {
             let started = Instant::now();
             let settings = settings(&data, config);
@@ -348,6 +349,34 @@ fn serve(settings: &Settings, addr: &str, load_demo_data: bool, limits: Limits) 
         let _ = writeln!(std::io::stdout(), "citypeers stopped cleanly");
         Ok(())
     })
+}
+
+fn migrate(from: &Path, to: &str) -> Result<(), String> {
+    let started = Instant::now();
+    let report = crate::store::Store::copy_embedded_to_postgres(from, to).map_err(|error| match error {
+        crate::store::StoreError::Locked(path) => format!(
+            "the data directory {} is in use by a running citypeers server; stop it before migrating",
+            path.display()
+        ),
+        other => other.to_string(),
+    })?;
+    println!(
+        "copied {} experts, {} cases, {} audit entries, {} redirects, {} contact requests, {} erasures and {} tokens to {} in {:.1} s",
+        report.experts,
+        report.cases,
+        report.audit_entries,
+        report.redirects,
+        report.contact_requests,
+        report.erasures,
+        report.tokens,
+        crate::store::redact_password(to),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "start each node with --store {} and its own --data for its index",
+        crate::store::redact_password(to)
+    );
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -203,6 +203,16 @@ pub enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Copy an embedded data directory (records, audit trail, tokens, contact requests,
+    /// redirects, erasures) into an empty PostgreSQL database, for running several nodes.
+    Migrate {
+        /// The data directory to copy (stop the server that uses it first).
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL database (postgres://USER@HOST:PORT/DB), created beforehand and empty.
+        #[arg(long)]
+        to: String,
+    },
     /// Rebuild the search index from the store.
     Reindex {
         #[command(flatten)]

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use codec::{AuditAction, AuditEntry, ContactStatus, FieldChange, StatusChange, StoredContactRequest, StoredToken};
 pub use embedded::SledStore;
-pub use postgres::PgStore;
+pub use postgres::{CopyReport, PgStore};
 pub use snapshot::SnapshotInfo;
 
 /// The disk space writes leave free unless configured.
@@ -81,6 +81,15 @@ pub fn erasure_hash(kind: RecordKind, id: &RecordId) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(format!("citypeers erasure\0{}\0{}", kind.plural(), id).as_bytes());
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// One audit entry with the record it belongs to.
+pub struct AuditRow {
+    pub kind: RecordKind,
+    pub id: RecordId,
+    pub entry: AuditEntry,
+    /// Stored without the record's key (erasure notes), so that it survives erasure.
+    pub in_clear: bool,
 }
 
 /// One change of a record, in the order the store applied it.
@@ -160,6 +169,11 @@ pub trait RecordStore: Send + Sync {
     fn redirect(&self, kind: RecordKind, id: &RecordId) -> Result<Option<RecordId>, StoreError>;
     /// The audit trail of one record, oldest first.
     fn audit_entries(&self, kind: RecordKind, id: &RecordId) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Every audit entry of every record (erased and deleted ones included), with whether it
+    /// is stored in the clear, until `visit` returns false (copying a store to another).
+    fn scan_audit(&self, visit: &mut dyn FnMut(AuditRow) -> bool) -> Result<(), StoreError>;
+    /// Every merge redirect: kind, merged id, kept id.
+    fn redirects(&self) -> Result<Vec<(RecordKind, RecordId, RecordId)>, StoreError>;
     /// Every stored contact request, oldest first.
     fn contact_requests(&self) -> Result<Vec<StoredContactRequest>, StoreError>;
     fn put_token(&self, token: &StoredToken) -> Result<(), StoreError>;
@@ -262,6 +276,19 @@ impl Store {
             backend: Box::new(PgStore::open(url, node)?),
             description: format!("PostgreSQL at {}", redact_password(url)),
         })
+    }
+
+    /// Copies the embedded store in `from` into the empty PostgreSQL database at `to`.
+    pub fn copy_embedded_to_postgres(from: &Path, to: &str) -> Result<CopyReport, StoreError> {
+        if !from.join("store").is_dir() {
+            return Err(StoreError::NotWritable(
+                from.to_path_buf(),
+                "it holds no citypeers store to copy".into(),
+            ));
+        }
+        let source = SledStore::open(from, 0)?;
+        let target = PgStore::open(to, "migration")?;
+        target.copy_from(&source)
     }
 
     /// Where the data lives, for logs and messages.

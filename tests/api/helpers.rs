@@ -17,6 +17,15 @@ pub struct ServerOptions {
     pub min_free_bytes: u64,
     /// Serve only once a rebuild that opening started is done.
     pub wait_until_indexed: bool,
+    /// Where the records live, whatever the suite runs against (`None`: the suite's choice).
+    pub store: Option<StoreChoice>,
+}
+
+/// A store a test asks for by name.
+#[derive(Clone)]
+pub enum StoreChoice {
+    Embedded,
+    Postgres(String),
 }
 
 impl Default for ServerOptions {
@@ -26,6 +35,7 @@ impl Default for ServerOptions {
             limits: Limits::new(1_000, 1_000),
             min_free_bytes: citypeers::store::DEFAULT_MIN_FREE_BYTES,
             wait_until_indexed: true,
+            store: None,
         }
     }
 }
@@ -51,7 +61,11 @@ impl TestServer {
 
     /// Starts a server on an existing data directory (kept when the server stops).
     pub fn start_in(data_dir: &Path, options: ServerOptions) -> TestServer {
-        let store = postgres::database_for(data_dir);
+        let store = match &options.store {
+            None => postgres::database_for(data_dir),
+            Some(StoreChoice::Embedded) => None,
+            Some(StoreChoice::Postgres(url)) => Some(url.clone()),
+        };
         let app = App::open(AppConfig {
             data_dir: data_dir.to_path_buf(),
             vocabulary_dir: None,

@@ -194,3 +194,123 @@ fn three_nodes_on_one_database_share_writes_versions_crashes_and_erasures() {
     }
     crate::helpers::postgres::drop_database_of(database_dir.path());
 }
+
+/// What a store shows through the API: both exports, the inbox, an audit trail, a redirect.
+fn observable(server: &crate::helpers::TestServer, merged: &str, audited: &str) -> Vec<String> {
+    let text = |path: &str| {
+        let response = server.admin_get(path);
+        format!("{path} {} {}", response.status(), response.text().expect("a body"))
+    };
+    vec![
+        text("/v1/admin/export?kind=experts"),
+        text("/v1/admin/export?kind=cases"),
+        text("/v1/admin/contact-requests"),
+        text(&format!("/v1/admin/audit?entity=experts/{audited}")),
+        text(&format!("/v1/admin/experts/{merged}")),
+        format!(
+            "{:?}",
+            server.get(&format!("/v1/experts/{merged}")).headers().get("location")
+        ),
+    ]
+}
+
+#[test]
+fn migrate_copies_an_embedded_data_directory_and_both_export_the_same() {
+    use crate::helpers::{ServerOptions, StoreChoice, TestServer, expert_body};
+    if !crate::helpers::on_postgres() {
+        eprintln!("migrate needs PostgreSQL: run tests/postgres/run.sh");
+        return;
+    }
+    let source_dir = tempfile::tempdir().expect("temp dir");
+    let source = TestServer::start_in(
+        source_dir.path(),
+        ServerOptions {
+            demo_data: true,
+            store: Some(StoreChoice::Embedded),
+            ..ServerOptions::default()
+        },
+    );
+    for (id, name) in [
+        ("mig-kept", "Lina Haddad"),
+        ("mig-merged", "Lina Hadad"),
+        ("mig-erased", "Omar Said"),
+    ] {
+        let created = source.admin_post("/v1/admin/experts", &expert_body(id, name, "Amman", "JO"));
+        assert_eq!(created.status(), 201);
+    }
+    let merged = source.admin_post("/v1/admin/experts/mig-merged/merge", &json!({"into": "mig-kept"}));
+    assert_eq!(merged.status(), 200);
+    let request = json!({"expert_id": "mig-kept", "name": "Sara Ruiz", "email": "sara@example.org", "message": "Could Lina share the bus plan?"});
+    assert_eq!(source.post_json("/v1/contact-requests", &request).status(), 202);
+    let erased = source
+        .admin(
+            source
+                .client
+                .delete(source.url("/v1/admin/experts/mig-erased?erase=true")),
+        )
+        .header("if-match", "*")
+        .send()
+        .expect("erase");
+    assert_eq!(erased.status(), 204);
+    let before = observable(&source, "mig-merged", "mig-kept");
+    source.stop();
+    // Background work of the stopped service may hold the directory for a moment.
+    let create_token = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_citypeers"))
+            .args(["token", "create", "portal-sync", "--data"])
+            .arg(source_dir.path())
+            .output()
+            .expect("token create")
+    };
+    let mut token = create_token();
+    for _ in 0..100 {
+        if token.status.success() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        token = create_token();
+    }
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+
+    let target_dir = tempfile::tempdir().expect("temp dir");
+    let url = crate::helpers::postgres::database_for(target_dir.path()).expect("a database");
+    let migrated = std::process::Command::new(env!("CARGO_BIN_EXE_citypeers"))
+        .args(["migrate", "--from"])
+        .arg(source_dir.path())
+        .args(["--to", &url])
+        .output()
+        .expect("migrate");
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    let said = String::from_utf8_lossy(&migrated.stdout);
+    assert!(said.contains("and 1 tokens"), "{said}");
+
+    let node_dir = tempfile::tempdir().expect("temp dir");
+    let target = TestServer::start_in(
+        node_dir.path(),
+        ServerOptions {
+            store: Some(StoreChoice::Postgres(url.clone())),
+            ..ServerOptions::default()
+        },
+    );
+    let after = observable(&target, "mig-merged", "mig-kept");
+    for (before, after) in before.iter().zip(&after) {
+        assert_eq!(before, after, "the copy differs");
+    }
+    assert_eq!(target.admin_get("/v1/admin/experts/mig-erased").status(), 404);
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_citypeers"))
+        .args(["migrate", "--from"])
+        .arg(source_dir.path())
+        .args(["--to", &url])
+        .output()
+        .expect("migrate again");
+    assert!(
+        !again.status.success(),
+        "a second copy into a database that holds data is refused"
+    );
+    target.stop();
+    crate::helpers::postgres::drop_database_of(target_dir.path());
+}

@@ -1,8 +1,3 @@
-//! The store: the only code that knows sled. It is the source of truth: versioned records,
-//! a change log with sequence numbers that the search index catches up from, the audit
-//! trail, contact requests, merge redirects and admin tokens. Every write is one atomic
-//! sled batch, flushed before it is acknowledged.
-
 //! The embedded store over sled: one tree of prefixed keys, every write one atomic batch that
 //! is flushed before it is acknowledged. Per-record keys live outside sled in `keys.bin`
 //! (`keys.rs`), so that erasing a record overwrites its key in place.
@@ -20,7 +15,9 @@ use write::SledTx;
 use super::codec;
 use super::crypto::{KEY_BYTES, KeySlot, PLAINTEXT_SLOT};
 use super::snapshot::{Frame, SnapshotInfo, SnapshotWriter};
-use super::{AuditEntry, Change, Erasure, RecordStore, StoreError, StoredContactRequest, StoredToken, Transaction};
+use super::{
+    AuditEntry, AuditRow, Change, Erasure, RecordStore, StoreError, StoredContactRequest, StoredToken, Transaction,
+};
 use crate::domain::{Case, Expert, RecordId, RecordKind, Versioned};
 
 impl From<sled::Error> for StoreError {
@@ -426,6 +423,51 @@ impl RecordStore for SledStore {
             }
         }
         Ok(entries)
+    }
+
+    fn scan_audit(&self, visit: &mut dyn FnMut(AuditRow) -> bool) -> Result<(), StoreError> {
+        for item in self.db.scan_prefix(b"a:") {
+            let (key, envelope) = item?;
+            let corrupt = || StoreError::Corrupt("bad audit key".into());
+            let kind = key.get(2).copied().and_then(kind_from_byte).ok_or_else(corrupt)?;
+            let rest = key.get(4..).ok_or_else(corrupt)?;
+            let end = rest.iter().position(|byte| *byte == 0).ok_or_else(corrupt)?;
+            let id = std::str::from_utf8(&rest[..end]).map_err(|_| corrupt())?;
+            let id = RecordId::parse(id).map_err(|_| corrupt())?;
+            let in_clear = codec::envelope_slot(&envelope)? == PLAINTEXT_SLOT;
+            let Some(plaintext) = self.unseal(&key, &envelope)? else {
+                continue;
+            };
+            let entry = codec::decode_audit(&plaintext)?;
+            if !visit(AuditRow {
+                kind,
+                id,
+                entry,
+                in_clear,
+            }) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn redirects(&self) -> Result<Vec<(RecordKind, RecordId, RecordId)>, StoreError> {
+        let mut redirects = Vec::new();
+        for kind in [RecordKind::Expert, RecordKind::Case] {
+            let prefix = redirect_key_prefix(kind);
+            for item in self.db.scan_prefix(&prefix) {
+                let (key, target) = item?;
+                let parse = |bytes: &[u8]| {
+                    std::str::from_utf8(bytes)
+                        .ok()
+                        .and_then(|raw| RecordId::parse(raw).ok())
+                };
+                if let (Some(from), Some(to)) = (parse(&key[prefix.len()..]), parse(&target)) {
+                    redirects.push((kind, from, to));
+                }
+            }
+        }
+        Ok(redirects)
     }
 
     fn contact_requests(&self) -> Result<Vec<StoredContactRequest>, StoreError> {

@@ -6,8 +6,11 @@
 //! node and keeps `If-Match` checks inside the transaction. The rest of the service is
 //! synchronous: calls run on a small runtime of this store's own (`block`).
 
+mod migrate;
 mod schema;
 mod write;
+
+pub use migrate::CopyReport;
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -21,7 +24,8 @@ use tokio_postgres::{NoTls, Row};
 use super::crypto::{KEY_BYTES, KeySlot, PLAINTEXT_SLOT};
 use super::snapshot::SnapshotInfo;
 use super::{
-    AuditEntry, Change, Erasure, RecordStore, StoreError, StoredContactRequest, StoredToken, Transaction, codec,
+    AuditEntry, AuditRow, Change, Erasure, RecordStore, StoreError, StoredContactRequest, StoredToken, Transaction,
+    codec,
 };
 use crate::domain::{Case, Expert, RecordId, RecordKind, Versioned};
 use write::PgTx;
@@ -451,6 +455,52 @@ impl RecordStore for PgStore {
             }
         }
         Ok(entries)
+    }
+
+    fn scan_audit(&self, visit: &mut dyn FnMut(AuditRow) -> bool) -> Result<(), StoreError> {
+        let rows = self.query_rows(
+            "SELECT a.kind, a.id, a.seq, a.slot, a.envelope, k.key FROM cp_audit a LEFT JOIN cp_keys k ON k.slot = a.slot \
+             ORDER BY a.kind, a.id, a.seq",
+            &[],
+        )?;
+        for row in &rows {
+            let corrupt = || StoreError::Corrupt("bad audit row".into());
+            let kind = kind_from_name(row.get(0)).ok_or_else(corrupt)?;
+            let id = RecordId::parse(row.get(1)).map_err(|_| corrupt())?;
+            let seq = row.get::<_, i64>(2) as u64;
+            let in_clear = row.get::<_, i64>(3) == slot_value(PLAINTEXT_SLOT);
+            let Some(plaintext) = unseal(&audit_aad(kind, &id, seq), &row.get::<_, Vec<u8>>(4), row.get(5))? else {
+                continue;
+            };
+            let entry = codec::decode_audit(&plaintext)?;
+            if !visit(AuditRow {
+                kind,
+                id,
+                entry,
+                in_clear,
+            }) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn redirects(&self) -> Result<Vec<(RecordKind, RecordId, RecordId)>, StoreError> {
+        let rows = self.query_rows(
+            "SELECT kind, from_id, to_id FROM cp_redirects ORDER BY kind, from_id",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let kind = kind_from_name(row.get(0))?;
+                Some((
+                    kind,
+                    RecordId::parse(row.get(1)).ok()?,
+                    RecordId::parse(row.get(2)).ok()?,
+                ))
+            })
+            .collect())
     }
 
     fn contact_requests(&self) -> Result<Vec<StoredContactRequest>, StoreError> {

@@ -249,6 +249,48 @@ impl<'a> PgTx<'a> {
     }
 }
 
+/// Writes that only a copy from another store makes: rows that keep the numbers they had.
+impl PgTx<'_> {
+    /// Stores a contact request under its existing id (`cr-N` keeps its N).
+    pub(super) fn insert_contact_request(&mut self, stored: &StoredContactRequest) -> Result<(), StoreError> {
+        let number: i64 = stored
+            .id
+            .strip_prefix("cr-")
+            .and_then(|number| number.parse().ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("contact request id {} has no number", stored.id)))?;
+        self.has_writes = true;
+        let (slot, envelope) = self.seal_contact_request(stored)?;
+        self.execute(
+            "INSERT INTO cp_contact_requests (id, expert_id, seq, slot, envelope) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &stored.id,
+                &stored.request.expert_id.as_str(),
+                &number,
+                &slot_value(slot),
+                &envelope,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Keeps an erasure made by the other store, with its sequence.
+    pub(super) fn insert_erasure(&mut self, erasure: &Erasure) -> Result<(), StoreError> {
+        self.has_writes = true;
+        let body = serde_json::to_vec(erasure)?;
+        self.execute(
+            "INSERT INTO cp_erasures (seq, body) VALUES ($1, $2)",
+            &[&(erasure.seq as i64), &body],
+        )?;
+        Ok(())
+    }
+
+    /// Moves the sequence past `seq`, so that new contact request ids cannot meet copied ones.
+    pub(super) fn advance_seq_to(&mut self, seq: u64) {
+        self.has_writes = true;
+        self.next_seq = self.next_seq.max(seq);
+    }
+}
+
 impl Drop for PgTx<'_> {
     /// A transaction that did not commit is rolled back; a connection that cannot even do
     /// that is dropped instead of going back to the pool.
