@@ -102,6 +102,12 @@ impl App {
         }
     }
 
+    /// Counts a failed admin login from `client` where several nodes share the store (the
+    /// count is the cluster's); `None` where this process counts on its own.
+    pub fn note_failed_login(&self, client: std::net::IpAddr) -> Result<Option<crate::store::FailedLogins>, AppError> {
+        Ok(self.store().note_failed_login(&client.to_string())?)
+    }
+
     /// The actor a bearer token stands for, or `None` when it is not valid.
     pub fn authenticate(&self, presented: &str) -> Result<Option<Actor>, AppError> {
         let mut actor = None;

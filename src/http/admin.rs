@@ -67,10 +67,24 @@ async fn authenticated(state: HttpState, mut request: Request, next: Next) -> Re
             request.extensions_mut().insert(actor);
             next.run(request).await
         }
-        None => match too_many(&state.limits.failed_logins, client) {
-            Some(refusal) => refusal.into_response(),
-            None => ApiError::unauthorized().into_response(),
+        None => match failed_login_refusal(&state, client).await {
+            Ok(Some(refusal)) => refusal.into_response(),
+            Ok(None) => ApiError::unauthorized().into_response(),
+            Err(error) => error.into_response(),
         },
+    }
+}
+
+/// Counts a failed login: in the database when several nodes share one (so that the limit
+/// holds for the cluster, not per node), else in this process. A refusal once over the limit.
+async fn failed_login_refusal(state: &HttpState, client: std::net::IpAddr) -> Result<Option<ApiError>, ApiError> {
+    let app = state.app.clone();
+    match blocking(move || app.note_failed_login(client)).await? {
+        Some(counted) if counted.attempts > u64::from(state.limits.failed_logins_per_minute) => {
+            Ok(Some(ApiError::too_many_requests(counted.window_ends_in_seconds)))
+        }
+        Some(_) => Ok(None),
+        None => Ok(too_many(&state.limits.failed_logins, client)),
     }
 }
 

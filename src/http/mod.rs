@@ -44,6 +44,7 @@ type KeyedLimiter =
 /// and on memory (the response cache).
 pub struct Limits {
     failed_logins: KeyedLimiter,
+    failed_logins_per_minute: u32,
     contact_requests: KeyedLimiter,
     response_cache_bytes: u64,
     connections: ConnectionLimits,
@@ -57,6 +58,7 @@ impl Limits {
         let per_minute = |count: u32| Quota::per_minute(NonZeroU32::new(count.max(1)).unwrap_or(NonZeroU32::MIN));
         Limits {
             failed_logins: RateLimiter::hashmap(per_minute(failed_logins_per_minute)),
+            failed_logins_per_minute: failed_logins_per_minute.max(1),
             contact_requests: RateLimiter::hashmap(per_minute(contact_requests_per_minute)),
             response_cache_bytes: DEFAULT_RESPONSE_CACHE_MIB << 20,
             connections: ConnectionLimits::default(),

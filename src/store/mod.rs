@@ -83,6 +83,13 @@ pub fn erasure_hash(kind: RecordKind, id: &RecordId) -> String {
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// Failed logins of one client in the current one-minute window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailedLogins {
+    pub attempts: u64,
+    pub window_ends_in_seconds: u64,
+}
+
 /// One audit entry with the record it belongs to.
 pub struct AuditRow {
     pub kind: RecordKind,
@@ -192,6 +199,11 @@ pub trait RecordStore: Send + Sync {
     /// read it (other nodes prune too): an index covering less must be rebuilt.
     fn pruned_through(&self) -> Result<u64, StoreError> {
         Ok(0)
+    }
+    /// Counts a failed admin login from `client` in the current minute, for stores shared by
+    /// several nodes; `None` where one process holds the store (it counts in memory).
+    fn note_failed_login(&self, _client: &str) -> Result<Option<FailedLogins>, StoreError> {
+        Ok(None)
     }
     /// A signal that other nodes wrote, for a store shared between nodes (taken once).
     fn take_change_signal(&self) -> Option<std::sync::mpsc::Receiver<()>> {

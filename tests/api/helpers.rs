@@ -225,6 +225,27 @@ pub mod postgres {
         });
     }
 
+    /// The first column of the first row of `query` (a count, say) in the database at `url`.
+    pub fn query_text(url: &str, query: &str) -> String {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .expect("connect");
+            tokio::spawn(connection);
+            let rows = client.simple_query(query).await.expect(query);
+            rows.iter()
+                .find_map(|message| match message {
+                    tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+                    _ => None,
+                })
+                .unwrap_or_default()
+        })
+    }
+
     /// The address of the database kept for this data directory, made on first use.
     pub fn database_for(data_dir: &Path) -> Option<String> {
         let admin = admin_url()?;

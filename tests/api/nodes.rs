@@ -90,6 +90,33 @@ fn import_until_killed(node_base: String) -> std::thread::JoinHandle<usize> {
     })
 }
 
+/// The database's files (when this test may read them: the server runs on this machine and
+/// the test as root) do not hold `marker` in clear after a checkpoint.
+fn assert_database_files_lack(url: &str, marker: &str) {
+    let data_directory = crate::helpers::postgres::query_text(url, "SHOW data_directory");
+    crate::helpers::postgres::query_text(url, "CHECKPOINT");
+    let path = Path::new(&data_directory);
+    if std::fs::read_dir(path).is_err() {
+        eprintln!("cannot read {data_directory}; the database files are not checked");
+        return;
+    }
+    let marker = marker.to_string();
+    let leaks = leaked(path, &[&marker]);
+    assert!(leaks.is_empty(), "erased text in the database files: {leaks:?}");
+}
+
+/// Sleeps past the next minute boundary when it is close (failed logins count per minute).
+fn wait_for_a_fresh_minute() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs();
+    let into_minute = now % 60;
+    if into_minute > 45 {
+        std::thread::sleep(Duration::from_secs(61 - into_minute));
+    }
+}
+
 fn assert_index_matches_store(node: &Node) {
     let stored: BTreeSet<String> = stored(node).into_keys().collect();
     assert_eq!(indexed(node), stored, "index and store disagree on {}", node.base);
@@ -131,6 +158,25 @@ fn three_nodes_on_one_database_share_writes_versions_crashes_and_erasures() {
         "B reads the version A wrote"
     );
     assert_eq!(patch_city(&b, "nodes-amara", seen_on_b, "Kampala"), Some(412));
+
+    // Failed logins count for the cluster: the limit (10 a minute) holds across nodes.
+    wait_for_a_fresh_minute();
+    let bad_login = |node: &Node| {
+        node.client
+            .get(format!("{}/v1/admin/experts", node.base))
+            .bearer_auth("not-a-token")
+            .send()
+            .map(|response| response.status().as_u16())
+            .ok()
+    };
+    for node in [&a, &a, &a, &a, &b, &b, &b, &c, &c, &c] {
+        assert_eq!(bad_login(node), Some(401));
+    }
+    assert_eq!(
+        bad_login(&b),
+        Some(429),
+        "the eleventh failed login in a minute, on any node"
+    );
 
     // A is killed during an import: B and C keep serving and accepting writes.
     let importing = import_until_killed(a.base.clone());

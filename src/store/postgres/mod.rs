@@ -24,8 +24,8 @@ use tokio_postgres::{NoTls, Row};
 use super::crypto::{KEY_BYTES, KeySlot, PLAINTEXT_SLOT};
 use super::snapshot::SnapshotInfo;
 use super::{
-    AuditEntry, AuditRow, Change, Erasure, RecordStore, StoreError, StoredContactRequest, StoredToken, Transaction,
-    codec,
+    AuditEntry, AuditRow, Change, Erasure, FailedLogins, RecordStore, StoreError, StoredContactRequest, StoredToken,
+    Transaction, codec,
 };
 use crate::domain::{Case, Expert, RecordId, RecordKind, Versioned};
 use write::PgTx;
@@ -567,5 +567,25 @@ impl RecordStore for PgStore {
 
     fn take_change_signal(&self) -> Option<Receiver<()>> {
         PgStore::take_change_signal(self)
+    }
+
+    /// One-minute windows counted in the database, so the limit holds across nodes; windows
+    /// older than an hour are dropped as new ones are counted.
+    fn note_failed_login(&self, client: &str) -> Result<Option<FailedLogins>, StoreError> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let window_start = now - now.rem_euclid(60);
+        let rows = self.query_rows(
+            "WITH counted AS (INSERT INTO cp_failed_logins (client, window_start, attempts) VALUES ($1, $2, 1) \
+             ON CONFLICT (client, window_start) DO UPDATE SET attempts = cp_failed_logins.attempts + 1 \
+             RETURNING attempts), \
+             forgotten AS (DELETE FROM cp_failed_logins WHERE window_start < $2 - 3600) \
+             SELECT attempts FROM counted",
+            &[&client, &window_start],
+        )?;
+        let attempts = rows.first().map_or(1, |row| row.get::<_, i64>(0) as u64);
+        Ok(Some(FailedLogins {
+            attempts,
+            window_ends_in_seconds: (window_start + 60 - now).max(1) as u64,
+        }))
     }
 }

@@ -10,9 +10,10 @@ use crate::store::StoreError;
 const MIGRATION_LOCK: i64 = 0x6369_7479_7065_6572;
 
 /// Each migration, in order; a migration is never edited once released, only added to.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        r#"
     CREATE TABLE cp_meta (name text PRIMARY KEY, value bigint NOT NULL);
     INSERT INTO cp_meta (name, value) VALUES ('seq', 0), ('pruned_through', 0);
 
@@ -66,7 +67,20 @@ const MIGRATIONS: &[(i32, &str)] = &[(
     CREATE TABLE cp_erasures (seq bigint PRIMARY KEY, body bytea NOT NULL);
     CREATE TABLE cp_nodes (node text PRIMARY KEY, covered bigint NOT NULL, seen timestamptz NOT NULL);
     "#,
-)];
+    ),
+    (
+        2,
+        r#"
+    CREATE TABLE cp_failed_logins (
+        client text NOT NULL,
+        window_start bigint NOT NULL,
+        attempts bigint NOT NULL,
+        PRIMARY KEY (client, window_start)
+    );
+    CREATE INDEX cp_failed_logins_window ON cp_failed_logins (window_start);
+    "#,
+    ),
+];
 
 /// Brings the schema to the newest version; safe when several nodes start at once.
 pub async fn migrate(client: &mut Client) -> Result<i32, StoreError> {
