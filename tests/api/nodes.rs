@@ -208,6 +208,8 @@ fn three_nodes_on_one_database_share_writes_versions_crashes_and_erasures() {
             search_ids(node, "zqxnodemarker").contains("nodes-erased")
         });
     }
+    let count = |query: &str| crate::helpers::postgres::query_text(&url, query);
+    let keys_before: u64 = count("SELECT count(*) FROM cp_keys").parse().expect("a count");
     let erased = c.send(
         Method::DELETE,
         "/v1/admin/experts/nodes-erased?erase=true",
@@ -215,6 +217,17 @@ fn three_nodes_on_one_database_share_writes_versions_crashes_and_erasures() {
         Some("*"),
     );
     assert_eq!(erased, Some(204));
+    // In the database: no row of the record is left, and the key its rows were sealed with is
+    // deleted (and the key table vacuumed), so copies in old pages or backups stay unreadable.
+    assert_eq!(count("SELECT count(*) FROM cp_records WHERE id = 'nodes-erased'"), "0");
+    // Only the erasure note is left of the audit trail, in the clear and without personal data.
+    assert_eq!(
+        count("SELECT count(*) FROM cp_audit WHERE id = 'nodes-erased' AND slot <> 0"),
+        "0"
+    );
+    let keys_after: u64 = count("SELECT count(*) FROM cp_keys").parse().expect("a count");
+    assert_eq!(keys_after + 1, keys_before, "the erased record's key is destroyed");
+    assert_database_files_lack(&url, "zqxnodemarker");
     for node in [&a, &b, &c] {
         converges(node, "the erasure", |node| {
             search_ids(node, "zqxnodemarker").is_empty()
