@@ -52,21 +52,32 @@ pub fn generated(experts: u64) -> PathBuf {
 }
 
 pub fn open(data_dir: &Path) -> App {
+    open_with(data_dir, None)
+}
+
+/// Opens the service with its index in `data_dir` and its records in the PostgreSQL
+/// database at `store` (or the embedded store in `data_dir`).
+pub fn open_with(data_dir: &Path, store: Option<&str>) -> App {
     App::open(AppConfig {
         data_dir: data_dir.to_path_buf(),
         vocabulary_dir: None,
         load_demo_data: false,
         admin_token: None,
         min_free_bytes: citypeers::store::DEFAULT_MIN_FREE_BYTES,
-        store: None,
+        store: store.map(str::to_string),
     })
     .expect("the service opens")
 }
 
 /// Imports the generated files into `data_dir`; returns (experts, cases, seconds).
 pub fn import_into(data_dir: &Path, experts: u64) -> (u64, u64, f64) {
+    import_with(data_dir, None, experts)
+}
+
+/// Imports the generated files with the records in `store` (see `open_with`).
+pub fn import_with(data_dir: &Path, store: Option<&str>, experts: u64) -> (u64, u64, f64) {
     let source = generated(experts);
-    let app = open(data_dir);
+    let app = open_with(data_dir, store);
     let started = Instant::now();
     let actor = Actor::named("bench");
     let read = |name: &str| std::fs::File::open(source.join(name)).expect("generated file");

@@ -79,6 +79,7 @@ impl App {
     ) -> Result<Committed<()>, AppError> {
         let mut outcome = ImportReport::default();
         let committed = self.store().write(|tx| -> Result<(), AppError> {
+            tx.prefetch(R::KIND, &named_ids(&rows))?;
             for row in rows {
                 let value = match row.value {
                     Ok(value) => value,
@@ -156,6 +157,14 @@ impl App {
         report.rejected.extend(outcome.rejected);
         Ok(committed)
     }
+}
+
+/// The ids rows name (rows without one get a content id later), to fetch them at once.
+fn named_ids(rows: &[Row]) -> Vec<crate::domain::RecordId> {
+    rows.iter()
+        .filter_map(|row| row.value.as_ref().ok()?.get("id")?.as_str())
+        .filter_map(|raw| crate::domain::RecordId::parse(raw.trim()).ok())
+        .collect()
 }
 
 impl App {

@@ -221,6 +221,11 @@ pub trait Transaction {
     fn cases_naming(&mut self, expert: &RecordId) -> Result<Vec<RecordId>, StoreError>;
     /// Ids of the records merged into `id` (whose redirects point at it).
     fn merged_into(&mut self, kind: RecordKind, id: &RecordId) -> Result<Vec<RecordId>, StoreError>;
+    /// Says which records the transaction is about to read, so that a store with round trips
+    /// can fetch them at once (a bulk import's chunk); reads stay correct without it.
+    fn prefetch(&mut self, _kind: RecordKind, _ids: &[RecordId]) -> Result<(), StoreError> {
+        Ok(())
+    }
     fn put_expert(&mut self, expert: Versioned<Expert>) -> Result<(), StoreError>;
     fn put_case(&mut self, case: Versioned<Case>) -> Result<(), StoreError>;
     /// Removes a record; its audit trail stays readable.

@@ -107,9 +107,9 @@ pub(super) fn unseal(associated: &[u8], envelope: &[u8], key: Option<Vec<u8>>) -
     codec::open_envelope(Some(&key), associated, envelope).map(Some)
 }
 
-/// Reads a record row (`envelope`, `key`) for `kind` and `id`.
+/// Reads a record row (`envelope`, `key`, `slot`) for `kind` and `id`.
 pub(super) const RECORD_QUERY: &str =
-    "SELECT r.envelope, k.key FROM cp_records r LEFT JOIN cp_keys k ON k.slot = r.slot WHERE r.kind = $1 AND r.id = $2";
+    "SELECT r.envelope, k.key, r.slot FROM cp_records r LEFT JOIN cp_keys k ON k.slot = r.slot WHERE r.kind = $1 AND r.id = $2";
 
 pub(super) fn decode_record_row<T>(
     kind: RecordKind,

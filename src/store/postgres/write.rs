@@ -1,17 +1,18 @@
 //! One write transaction of the PostgreSQL store. It begins by locking the sequence row, so
 //! writers of every node take turns and a version read inside the transaction stays current
-//! until it commits (`If-Match` cannot lose an update across nodes). Statements run as they
-//! come; the commit stores the new sequence and notifies the other nodes.
+//! until it commits (`If-Match` cannot lose an update across nodes). Record, key, change-log
+//! and audit rows are buffered and sent as a few array statements (`Pending`), before any
+//! other statement and at commit; the commit stores the new sequence and notifies the nodes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use deadpool_postgres::Object;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{
-    CHANGES_CHANNEL, PgStore, RECORD_QUERY, audit_aad, contact_aad, decode_contact_row, decode_record_row, kind_name,
-    pg_error, record_aad, slot_value,
+    CHANGES_CHANNEL, PgStore, RECORD_QUERY, audit_aad, contact_aad, decode_contact_row, kind_name, pg_error,
+    record_aad, slot_value, unseal,
 };
 use crate::domain::{Case, ContactRequest, Expert, RecordId, RecordKind, Timestamp, Versioned};
 use crate::store::crypto::{self, KEY_BYTES, KeySlot, PLAINTEXT_SLOT};
@@ -28,10 +29,70 @@ enum Staged {
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
+/// Rows waiting to be sent, as columns for `unnest`.
+#[derive(Default)]
+struct Pending {
+    key_slots: Vec<i64>,
+    keys: Vec<Vec<u8>>,
+    /// (kind, id) -> position in the record columns: a record written twice is sent once.
+    record_at: HashMap<(RecordKind, RecordId), usize>,
+    record_kinds: Vec<&'static str>,
+    record_ids: Vec<String>,
+    record_slots: Vec<i64>,
+    record_envelopes: Vec<Vec<u8>>,
+    /// Case id -> the experts it names (the last write of the case wins).
+    case_experts: HashMap<String, Vec<String>>,
+    change_seqs: Vec<i64>,
+    change_kinds: Vec<&'static str>,
+    change_ids: Vec<String>,
+    change_erased: Vec<bool>,
+    audit_kinds: Vec<&'static str>,
+    audit_ids: Vec<String>,
+    audit_seqs: Vec<i64>,
+    audit_slots: Vec<i64>,
+    audit_envelopes: Vec<Vec<u8>>,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.key_slots.is_empty()
+            && self.record_ids.is_empty()
+            && self.case_experts.is_empty()
+            && self.change_seqs.is_empty()
+            && self.audit_seqs.is_empty()
+    }
+
+    fn record(&mut self, kind: RecordKind, id: &RecordId, slot: KeySlot, envelope: Vec<u8>) {
+        match self.record_at.get(&(kind, id.clone())) {
+            Some(&at) => {
+                self.record_slots[at] = slot_value(slot);
+                self.record_envelopes[at] = envelope;
+            }
+            None => {
+                self.record_at.insert((kind, id.clone()), self.record_ids.len());
+                self.record_kinds.push(kind_name(kind));
+                self.record_ids.push(id.as_str().to_string());
+                self.record_slots.push(slot_value(slot));
+                self.record_envelopes.push(envelope);
+            }
+        }
+    }
+}
+
+/// How many key slots are taken from the sequence at a time.
+const SLOT_RESERVE: i64 = 256;
+
 pub struct PgTx<'a> {
     store: &'a PgStore,
     /// The connection, inside `BEGIN` until commit or drop.
     client: Option<Object>,
+    pending: Pending,
+    /// Key slots taken from the sequence and not used yet.
+    free_slots: Vec<KeySlot>,
+    /// Records this transaction read and found missing (they get a new key without a query).
+    absent: HashSet<(RecordKind, RecordId)>,
+    /// Record rows fetched ahead (`prefetch`): envelope, key, slot.
+    prefetched: HashMap<(RecordKind, RecordId), (Vec<u8>, Option<Vec<u8>>, i64)>,
     staged: HashMap<(RecordKind, RecordId), Staged>,
     slots: HashMap<(RecordKind, RecordId), KeySlot>,
     keys: HashMap<KeySlot, [u8; KEY_BYTES]>,
@@ -49,6 +110,10 @@ impl<'a> PgTx<'a> {
         let mut transaction = PgTx {
             store,
             client: Some(client),
+            pending: Pending::default(),
+            free_slots: Vec::new(),
+            absent: HashSet::new(),
+            prefetched: HashMap::new(),
             staged: HashMap::new(),
             slots: HashMap::new(),
             keys: HashMap::new(),
@@ -80,14 +145,132 @@ impl<'a> PgTx<'a> {
         self.store.block(client.batch_execute(sql)).map_err(pg_error)
     }
 
-    fn query(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
+    /// Runs a query after sending the buffered rows (it may read them).
+    fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
+        self.flush()?;
+        self.query_now(sql, params)
+    }
+
+    /// Runs a statement after sending the buffered rows (it may touch them).
+    fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {
+        self.flush()?;
+        self.execute_now(sql, params)
+    }
+
+    /// A query that cannot see buffered rows (it reads none of them).
+    fn query_now(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
         let client = self.connection()?;
         self.store.block(client.query(sql, params)).map_err(pg_error)
     }
 
-    fn execute(&self, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {
+    fn execute_now(&self, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {
         let client = self.connection()?;
         self.store.block(client.execute(sql, params)).map_err(pg_error)
+    }
+
+    /// Sends the buffered rows: one statement per table.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        if !pending.key_slots.is_empty() {
+            self.execute_now(
+                "INSERT INTO cp_keys (slot, key) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
+                &[&pending.key_slots, &pending.keys],
+            )?;
+        }
+        if !pending.record_ids.is_empty() {
+            self.execute_now(
+                "INSERT INTO cp_records (kind, id, slot, envelope) \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[]) \
+                 ON CONFLICT (kind, id) DO UPDATE SET slot = excluded.slot, envelope = excluded.envelope",
+                &[
+                    &pending.record_kinds,
+                    &pending.record_ids,
+                    &pending.record_slots,
+                    &pending.record_envelopes,
+                ],
+            )?;
+        }
+        if !pending.case_experts.is_empty() {
+            self.send_case_experts(pending.case_experts)?;
+        }
+        if !pending.change_seqs.is_empty() {
+            self.execute_now(
+                "INSERT INTO cp_changes (seq, kind, id, erased) \
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[])",
+                &[
+                    &pending.change_seqs,
+                    &pending.change_kinds,
+                    &pending.change_ids,
+                    &pending.change_erased,
+                ],
+            )?;
+        }
+        if !pending.audit_seqs.is_empty() {
+            self.execute_now(
+                "INSERT INTO cp_audit (kind, id, seq, slot, envelope) \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bytea[])",
+                &[
+                    &pending.audit_kinds,
+                    &pending.audit_ids,
+                    &pending.audit_seqs,
+                    &pending.audit_slots,
+                    &pending.audit_envelopes,
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn send_case_experts(&self, case_experts: HashMap<String, Vec<String>>) -> Result<(), StoreError> {
+        let cases: Vec<&String> = case_experts.keys().collect();
+        self.execute_now("DELETE FROM cp_case_experts WHERE case_id = ANY($1)", &[&cases])?;
+        let (mut expert_ids, mut case_ids) = (Vec::new(), Vec::new());
+        for (case, experts) in &case_experts {
+            let unique: HashSet<&String> = experts.iter().collect();
+            for expert in unique {
+                expert_ids.push(expert.as_str());
+                case_ids.push(case.as_str());
+            }
+        }
+        self.execute_now(
+            "INSERT INTO cp_case_experts (expert_id, case_id) SELECT * FROM unnest($1::text[], $2::text[])",
+            &[&expert_ids, &case_ids],
+        )?;
+        Ok(())
+    }
+
+    /// Reads a record as committed (no write of this transaction touched it), keeping its key
+    /// slot for a write that follows, or noting that it is missing.
+    fn read_stored<T>(
+        &mut self,
+        kind: RecordKind,
+        id: &RecordId,
+        decode: fn(&[u8]) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let fetched = match self.prefetched.remove(&(kind, id.clone())) {
+            Some(fetched) => Some(fetched),
+            None if self.absent.contains(&(kind, id.clone())) => None,
+            None => {
+                let rows = self.query_now(RECORD_QUERY, &[&kind_name(kind), &id.as_str()])?;
+                rows.first().map(|row| (row.get(0), row.get(1), row.get(2)))
+            }
+        };
+        let Some((envelope, key, slot)) = fetched else {
+            self.absent.insert((kind, id.clone()));
+            return Ok(None);
+        };
+        if let Some(key) = key.as_ref().and_then(|key| <[u8; KEY_BYTES]>::try_from(key.as_slice()).ok()) {
+            let slot = slot as KeySlot;
+            self.keys.insert(slot, key);
+            self.slots.insert((kind, id.clone()), slot);
+        }
+        match unseal(&record_aad(kind, id), &envelope, key)? {
+            Some(plaintext) => decode(&plaintext).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn allocate_seq(&mut self) -> u64 {
@@ -101,7 +284,12 @@ impl<'a> PgTx<'a> {
         if let Some(slot) = self.slots.get(&(kind, id.clone())) {
             return Ok(*slot);
         }
-        let rows = self.query(
+        if self.absent.contains(&(kind, id.clone())) {
+            let slot = self.new_slot()?;
+            self.slots.insert((kind, id.clone()), slot);
+            return Ok(slot);
+        }
+        let rows = self.query_now(
             "SELECT r.slot, k.key FROM cp_records r JOIN cp_keys k ON k.slot = r.slot WHERE r.kind = $1 AND r.id = $2",
             &[&kind_name(kind), &id.as_str()],
         )?;
@@ -121,17 +309,22 @@ impl<'a> PgTx<'a> {
         Ok(slot)
     }
 
+    /// A new key in a slot from the reserve (refilled from the sequence when empty).
     fn new_slot(&mut self) -> Result<KeySlot, StoreError> {
-        let rows = self.query("SELECT nextval('cp_key_slots')", &[])?;
-        let slot = rows
-            .first()
-            .map(|row| row.get::<_, i64>(0) as KeySlot)
+        if self.free_slots.is_empty() {
+            let rows = self.query_now(
+                "SELECT nextval('cp_key_slots') FROM generate_series(1, $1::bigint)",
+                &[&SLOT_RESERVE],
+            )?;
+            self.free_slots = rows.iter().rev().map(|row| row.get::<_, i64>(0) as KeySlot).collect();
+        }
+        let slot = self
+            .free_slots
+            .pop()
             .ok_or_else(|| StoreError::Engine("no key slot was handed out".into()))?;
         let key = crypto::new_key()?;
-        self.execute(
-            "INSERT INTO cp_keys (slot, key) VALUES ($1, $2)",
-            &[&slot_value(slot), &key.as_slice()],
-        )?;
+        self.pending.key_slots.push(slot_value(slot));
+        self.pending.keys.push(key.to_vec());
         self.keys.insert(slot, key);
         Ok(slot)
     }
@@ -153,10 +346,10 @@ impl<'a> PgTx<'a> {
 
     fn record_change(&mut self, kind: RecordKind, id: &RecordId, erased: bool) -> Result<(), StoreError> {
         let seq = self.allocate_seq();
-        self.execute(
-            "INSERT INTO cp_changes (seq, kind, id, erased) VALUES ($1, $2, $3, $4)",
-            &[&(seq as i64), &kind_name(kind), &id.as_str(), &erased],
-        )?;
+        self.pending.change_seqs.push(seq as i64);
+        self.pending.change_kinds.push(kind_name(kind));
+        self.pending.change_ids.push(id.as_str().to_string());
+        self.pending.change_erased.push(erased);
         self.changes.push(Change {
             seq,
             kind,
@@ -168,11 +361,8 @@ impl<'a> PgTx<'a> {
 
     fn put_record(&mut self, kind: RecordKind, id: &RecordId, plaintext: &[u8]) -> Result<(), StoreError> {
         let (slot, envelope) = self.seal_for(kind, id, &record_aad(kind, id), plaintext)?;
-        self.execute(
-            "INSERT INTO cp_records (kind, id, slot, envelope) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (kind, id) DO UPDATE SET slot = excluded.slot, envelope = excluded.envelope",
-            &[&kind_name(kind), &id.as_str(), &slot_value(slot), &envelope],
-        )?;
+        self.pending.record(kind, id, slot, envelope);
+        self.absent.remove(&(kind, id.clone()));
         Ok(())
     }
 
@@ -238,6 +428,7 @@ impl<'a> PgTx<'a> {
     }
 
     fn finish(&mut self) -> Result<(), StoreError> {
+        self.flush()?;
         if self.has_writes {
             let seq = self.next_seq as i64;
             self.execute("UPDATE cp_meta SET value = $1 WHERE name = 'seq'", &[&seq])?;
@@ -304,28 +495,65 @@ impl Drop for PgTx<'_> {
 }
 
 impl Transaction for PgTx<'_> {
+    /// The expert as this transaction sees it (its own writes included).
     fn expert(&mut self, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
-        let rows = self.query(RECORD_QUERY, &[&kind_name(RecordKind::Expert), &id.as_str()])?;
-        match rows.first() {
-            Some(row) => decode_record_row(RecordKind::Expert, id, row, codec::decode_expert),
-            None => Ok(None),
+        match self.staged.get(&(RecordKind::Expert, id.clone())) {
+            Some(Staged::Expert(expert)) => Ok(Some((**expert).clone())),
+            Some(_) => Ok(None),
+            None => self.read_stored(RecordKind::Expert, id, codec::decode_expert),
         }
     }
 
     fn case(&mut self, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
-        let rows = self.query(RECORD_QUERY, &[&kind_name(RecordKind::Case), &id.as_str()])?;
-        match rows.first() {
-            Some(row) => decode_record_row(RecordKind::Case, id, row, codec::decode_case),
-            None => Ok(None),
+        match self.staged.get(&(RecordKind::Case, id.clone())) {
+            Some(Staged::Case(case)) => Ok(Some((**case).clone())),
+            Some(_) => Ok(None),
+            None => self.read_stored(RecordKind::Case, id, codec::decode_case),
         }
     }
 
     fn contains(&mut self, kind: RecordKind, id: &RecordId) -> Result<bool, StoreError> {
-        let rows = self.query(
-            "SELECT 1 FROM cp_records WHERE kind = $1 AND id = $2",
-            &[&kind_name(kind), &id.as_str()],
+        match self.staged.get(&(kind, id.clone())) {
+            Some(Staged::Removed) => Ok(false),
+            Some(_) => Ok(true),
+            None => {
+                let rows = self.query_now(
+                    "SELECT 1 FROM cp_records WHERE kind = $1 AND id = $2",
+                    &[&kind_name(kind), &id.as_str()],
+                )?;
+                Ok(!rows.is_empty())
+            }
+        }
+    }
+
+    /// Fetches the records in one query; those not found are noted as missing.
+    fn prefetch(&mut self, kind: RecordKind, ids: &[RecordId]) -> Result<(), StoreError> {
+        let wanted: Vec<&str> = ids
+            .iter()
+            .filter(|id| !self.staged.contains_key(&(kind, (*id).clone())))
+            .map(RecordId::as_str)
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let rows = self.query_now(
+            "SELECT r.id, r.envelope, k.key, r.slot FROM cp_records r LEFT JOIN cp_keys k ON k.slot = r.slot \
+             WHERE r.kind = $1 AND r.id = ANY($2)",
+            &[&kind_name(kind), &wanted],
         )?;
-        Ok(!rows.is_empty())
+        let mut found = HashSet::new();
+        for row in &rows {
+            let raw: &str = row.get(0);
+            let Ok(id) = RecordId::parse(raw) else { continue };
+            found.insert(raw.to_string());
+            self.prefetched.insert((kind, id), (row.get(1), row.get(2), row.get(3)));
+        }
+        for id in ids {
+            if !found.contains(id.as_str()) && !self.staged.contains_key(&(kind, id.clone())) {
+                self.absent.insert((kind, id.clone()));
+            }
+        }
+        Ok(())
     }
 
     fn cases_naming(&mut self, expert: &RecordId) -> Result<Vec<RecordId>, StoreError> {
@@ -355,12 +583,8 @@ impl Transaction for PgTx<'_> {
     fn put_case(&mut self, case: Versioned<Case>) -> Result<(), StoreError> {
         let id = case.record.id.clone();
         self.put_record(RecordKind::Case, &id, &codec::encode_case(&case)?)?;
-        self.execute("DELETE FROM cp_case_experts WHERE case_id = $1", &[&id.as_str()])?;
-        let experts: Vec<&str> = case.record.experts.iter().map(RecordId::as_str).collect();
-        self.execute(
-            "INSERT INTO cp_case_experts (expert_id, case_id) SELECT DISTINCT unnest($1::text[]), $2",
-            &[&experts, &id.as_str()],
-        )?;
+        let experts = case.record.experts.iter().map(|expert| expert.as_str().to_string()).collect();
+        self.pending.case_experts.insert(id.as_str().to_string(), experts);
         self.staged
             .insert((RecordKind::Case, id.clone()), Staged::Case(Box::new(case)));
         self.record_change(RecordKind::Case, &id, false)
@@ -403,16 +627,11 @@ impl Transaction for PgTx<'_> {
         } else {
             self.seal_for(kind, id, &associated, &plaintext)?
         };
-        self.execute(
-            "INSERT INTO cp_audit (kind, id, seq, slot, envelope) VALUES ($1, $2, $3, $4, $5)",
-            &[
-                &kind_name(kind),
-                &id.as_str(),
-                &(seq as i64),
-                &slot_value(slot),
-                &envelope,
-            ],
-        )?;
+        self.pending.audit_kinds.push(kind_name(kind));
+        self.pending.audit_ids.push(id.as_str().to_string());
+        self.pending.audit_seqs.push(seq as i64);
+        self.pending.audit_slots.push(slot_value(slot));
+        self.pending.audit_envelopes.push(envelope);
         Ok(())
     }
 
