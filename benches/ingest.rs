@@ -102,7 +102,9 @@ fn measure(size: u64, store_name: &str, store: Option<&str>) {
 
 fn main() {
     // `cargo bench` passes `--bench`; other arguments are not ours.
-    let postgres = std::env::var("CITYPEERS_BENCH_POSTGRES").ok().filter(|url| !url.is_empty());
+    let postgres = std::env::var("CITYPEERS_BENCH_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty());
     for size in support::sizes() {
         support::generated(size);
         measure(size, "sled", None);

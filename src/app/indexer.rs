@@ -140,6 +140,9 @@ impl App {
     /// they follow what is staged, else reading the changes back; commits nothing.
     pub(crate) fn stage_written(&self, first_seq: u64, last_seq: u64, changes: &[Change], written: &[Written]) {
         let _running = self.inner.indexer.lock();
+        self.inner
+            .shown
+            .changed(changes.iter().map(|change| (change.kind, &change.id)));
         let engine = self.engine();
         let follows = first_seq == engine.staged_seq() + 1;
         let result = if follows {
@@ -169,6 +172,9 @@ impl App {
                 return Ok(from);
             };
             let last_seq = last.seq;
+            self.inner
+                .shown
+                .changed(changes.iter().map(|change| (change.kind, &change.id)));
             let records = changes
                 .iter()
                 .map(|change| current_state(self, change))
@@ -240,6 +246,7 @@ impl App {
         let started = std::time::Instant::now();
         let target = self.store().last_seq()?;
         engine.clear()?;
+        self.inner.shown.clear();
         let mut indexed = 0u64;
         let mut failure: Option<AppError> = None;
         let mut batch: Vec<Written> = Vec::with_capacity(REBUILD_BATCH);

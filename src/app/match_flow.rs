@@ -192,7 +192,7 @@ impl App {
             let Ok(id) = RecordId::parse(&ranked_match.candidate.id) else {
                 continue;
             };
-            let Some(expert) = self.store().expert(&id)? else {
+            let Some(expert) = self.shown_expert(&id)? else {
                 continue;
             };
             let still_eligible = expert.record.status == Status::Published
@@ -243,7 +243,7 @@ impl App {
         for case_id in case_ids.iter().take(3) {
             if !titles.contains_key(case_id)
                 && let Ok(id) = RecordId::parse(case_id)
-                && let Some(case) = self.store().case(&id)?
+                && let Some(case) = self.shown_case(&id)?
                 && case.record.status == Status::Published
             {
                 titles.insert(case_id.clone(), case.record.title.clone());

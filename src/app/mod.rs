@@ -16,6 +16,7 @@ mod match_request;
 mod merge;
 pub(crate) mod reading;
 mod records;
+mod shown;
 mod suggest;
 
 use std::path::{Path, PathBuf};
@@ -35,7 +36,7 @@ pub use records::VersionCheck;
 pub(crate) use records::audit_entry;
 pub use suggest::{SuggestEntry, Suggestions};
 
-use crate::domain::Timestamp;
+use crate::domain::{Case, Expert, RecordId, Timestamp, Versioned};
 use crate::matching::RankingSettings;
 use crate::search::SearchEngine;
 use crate::store::Store;
@@ -91,6 +92,8 @@ struct Inner {
     store: Store,
     engine: SearchEngine,
     indexer: indexer::Indexer,
+    /// Records as public answers show them (as fresh as the index).
+    shown: shown::ShownRecords,
     learning: reading::Learning,
     shutting_down: std::sync::atomic::AtomicBool,
     vocabulary: Arc<Vocabulary>,
@@ -185,6 +188,7 @@ impl App {
                 store,
                 engine,
                 indexer: indexer::Indexer::new(),
+                shown: shown::ShownRecords::new(),
                 learning: reading::Learning::new(),
                 shutting_down: std::sync::atomic::AtomicBool::new(false),
                 vocabulary,
@@ -259,6 +263,15 @@ impl App {
         }
     }
 
+    /// An expert as this node's answers show it (see `shown.rs`); edits read the store.
+    pub(crate) fn shown_expert(&self, id: &RecordId) -> Result<Option<Versioned<Expert>>, crate::store::StoreError> {
+        self.inner.shown.expert(&self.inner.store, id)
+    }
+
+    pub(crate) fn shown_case(&self, id: &RecordId) -> Result<Option<Versioned<Case>>, crate::store::StoreError> {
+        self.inner.shown.case(&self.inner.store, id)
+    }
+
     pub(crate) fn store(&self) -> &Store {
         &self.inner.store
     }
@@ -282,7 +295,7 @@ impl App {
     /// What every answer depends on, cheaply: the store's and the index's sequence numbers.
     pub fn freshness(&self) -> Freshness {
         Freshness {
-            store_seq: self.inner.store.last_seq().unwrap_or(u64::MAX),
+            store_seq: self.inner.store.last_seq_hint(),
             index_seq: self.inner.engine.covered_seq(),
         }
     }

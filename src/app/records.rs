@@ -30,7 +30,10 @@ pub trait EditableRecord: Clone + PartialEq + Sized {
     fn parse(app: &App, draft: Self::Draft, default_status: Status) -> Result<Self, Vec<FieldError>>;
     fn to_json(app: &App, stored: &Versioned<Self>, visibility: Visibility) -> Value;
     fn read(tx: &mut WriteTx<'_>, id: &RecordId) -> Result<Option<Versioned<Self>>, StoreError>;
+    /// The record as this node's answers show it (as fresh as its index).
     fn read_committed(app: &App, id: &RecordId) -> Result<Option<Versioned<Self>>, StoreError>;
+    /// The record as the store holds it now (for staff, who edit it).
+    fn read_latest(app: &App, id: &RecordId) -> Result<Option<Versioned<Self>>, StoreError>;
     /// The record as public answers show it.
     fn for_public(app: &App, stored: Versioned<Self>) -> Result<Versioned<Self>, AppError>;
     fn write(tx: &mut WriteTx<'_>, stored: Versioned<Self>) -> Result<(), StoreError>;
@@ -74,6 +77,9 @@ impl EditableRecord for Expert {
         tx.expert(id)
     }
     fn read_committed(app: &App, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
+        app.shown_expert(id)
+    }
+    fn read_latest(app: &App, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {
         app.store().expert(id)
     }
     fn for_public(_app: &App, stored: Versioned<Expert>) -> Result<Versioned<Expert>, AppError> {
@@ -126,6 +132,9 @@ impl EditableRecord for Case {
         tx.case(id)
     }
     fn read_committed(app: &App, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
+        app.shown_case(id)
+    }
+    fn read_latest(app: &App, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError> {
         app.store().case(id)
     }
     fn for_public(app: &App, stored: Versioned<Case>) -> Result<Versioned<Case>, AppError> {
@@ -213,8 +222,7 @@ impl App {
         let mut published = Vec::with_capacity(case.record.experts.len());
         for expert in &case.record.experts {
             if self
-                .store()
-                .expert(expert)?
+                .shown_expert(expert)?
                 .is_some_and(|stored| stored.record.status == Status::Published)
             {
                 published.push(expert.clone());
@@ -240,7 +248,7 @@ impl App {
 
     pub(crate) fn admin_record<R: EditableRecord>(&self, raw_id: &str) -> Result<Versioned<R>, AppError> {
         let id = parse_path_id(raw_id)?;
-        R::read_committed(self, &id)?.ok_or_else(|| not_found::<R>(&id))
+        R::read_latest(self, &id)?.ok_or_else(|| not_found::<R>(&id))
     }
 
     pub fn admin_expert(&self, raw_id: &str) -> Result<Versioned<Expert>, AppError> {
@@ -467,7 +475,7 @@ impl App {
         let mut cases = Vec::new();
         for hit in self.engine().cases_of_expert(expert_id, 20)? {
             let Ok(id) = RecordId::parse(&hit.id) else { continue };
-            if let Some(case) = self.store().case(&id)?
+            if let Some(case) = self.shown_case(&id)?
                 && case.record.status == Status::Published
             {
                 cases.push(self.publicly_linked(case)?);

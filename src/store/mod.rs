@@ -160,6 +160,11 @@ pub struct TransactionOutcome {
 pub trait RecordStore: Send + Sync {
     /// The sequence number of the last acknowledged change.
     fn last_seq(&self) -> Result<u64, StoreError>;
+    /// The last sequence known without asking anyone (a shared store's may lag behind other
+    /// nodes' writes for as long as this node takes to hear of them); for cache keys.
+    fn last_seq_hint(&self) -> u64 {
+        self.last_seq().unwrap_or(u64::MAX)
+    }
     fn expert(&self, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError>;
     fn case(&self, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError>;
     fn contains(&self, kind: RecordKind, id: &RecordId) -> Result<bool, StoreError>;

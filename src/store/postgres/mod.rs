@@ -14,6 +14,7 @@ pub use migrate::CopyReport;
 
 use std::future::Future;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::time::Duration;
 
@@ -108,8 +109,7 @@ pub(super) fn unseal(associated: &[u8], envelope: &[u8], key: Option<Vec<u8>>) -
 }
 
 /// Reads a record row (`envelope`, `key`, `slot`) for `kind` and `id`.
-pub(super) const RECORD_QUERY: &str =
-    "SELECT r.envelope, k.key, r.slot FROM cp_records r LEFT JOIN cp_keys k ON k.slot = r.slot WHERE r.kind = $1 AND r.id = $2";
+pub(super) const RECORD_QUERY: &str = "SELECT r.envelope, k.key, r.slot FROM cp_records r LEFT JOIN cp_keys k ON k.slot = r.slot WHERE r.kind = $1 AND r.id = $2";
 
 pub(super) fn decode_record_row<T>(
     kind: RecordKind,
@@ -143,6 +143,8 @@ pub struct PgStore {
     node: String,
     /// Woken when another node commits a change (LISTEN), taken once by the follower.
     change_signal: Mutex<Option<Receiver<()>>>,
+    /// The highest sequence seen (read or committed here): `last_seq_hint` without a query.
+    known_seq: AtomicU64,
 }
 
 impl PgStore {
@@ -177,6 +179,7 @@ impl PgStore {
             pool,
             node: node.to_string(),
             change_signal: Mutex::new(Some(change_signal)),
+            known_seq: AtomicU64::new(0),
         };
         store.block(async {
             let mut client = store.client().await?;
@@ -290,6 +293,11 @@ impl PgStore {
         Ok(rows.first().map_or(0, |row| row.get::<_, i64>(0) as u64))
     }
 
+    /// Notes a sequence read or committed here (see `known_seq`).
+    pub(super) fn saw_seq(&self, seq: u64) {
+        self.known_seq.fetch_max(seq, Ordering::SeqCst);
+    }
+
     /// Takes the signal that another node committed changes (once; later calls get `None`).
     pub fn take_change_signal(&self) -> Option<Receiver<()>> {
         self.change_signal
@@ -351,7 +359,13 @@ impl Drop for PgStore {
 impl RecordStore for PgStore {
     fn last_seq(&self) -> Result<u64, StoreError> {
         let rows = self.query_rows("SELECT value FROM cp_meta WHERE name = 'seq'", &[])?;
-        Ok(rows.first().map_or(0, |row| row.get::<_, i64>(0) as u64))
+        let seq = rows.first().map_or(0, |row| row.get::<_, i64>(0) as u64);
+        self.saw_seq(seq);
+        Ok(seq)
+    }
+
+    fn last_seq_hint(&self) -> u64 {
+        self.known_seq.load(Ordering::SeqCst)
     }
 
     fn expert(&self, id: &RecordId) -> Result<Option<Versioned<Expert>>, StoreError> {

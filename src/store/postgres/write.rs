@@ -79,6 +79,9 @@ impl Pending {
     }
 }
 
+/// A record row read ahead: envelope, key (none once destroyed), key slot.
+type FetchedRow = (Vec<u8>, Option<Vec<u8>>, i64);
+
 /// How many key slots are taken from the sequence at a time.
 const SLOT_RESERVE: i64 = 256;
 
@@ -92,7 +95,7 @@ pub struct PgTx<'a> {
     /// Records this transaction read and found missing (they get a new key without a query).
     absent: HashSet<(RecordKind, RecordId)>,
     /// Record rows fetched ahead (`prefetch`): envelope, key, slot.
-    prefetched: HashMap<(RecordKind, RecordId), (Vec<u8>, Option<Vec<u8>>, i64)>,
+    prefetched: HashMap<(RecordKind, RecordId), FetchedRow>,
     staged: HashMap<(RecordKind, RecordId), Staged>,
     slots: HashMap<(RecordKind, RecordId), KeySlot>,
     keys: HashMap<KeySlot, [u8; KEY_BYTES]>,
@@ -262,7 +265,10 @@ impl<'a> PgTx<'a> {
             self.absent.insert((kind, id.clone()));
             return Ok(None);
         };
-        if let Some(key) = key.as_ref().and_then(|key| <[u8; KEY_BYTES]>::try_from(key.as_slice()).ok()) {
+        if let Some(key) = key
+            .as_ref()
+            .and_then(|key| <[u8; KEY_BYTES]>::try_from(key.as_slice()).ok())
+        {
             let slot = slot as KeySlot;
             self.keys.insert(slot, key);
             self.slots.insert((kind, id.clone()), slot);
@@ -436,6 +442,7 @@ impl<'a> PgTx<'a> {
         }
         self.batch("COMMIT")?;
         self.client = None;
+        self.store.saw_seq(self.next_seq);
         Ok(())
     }
 }
@@ -583,7 +590,12 @@ impl Transaction for PgTx<'_> {
     fn put_case(&mut self, case: Versioned<Case>) -> Result<(), StoreError> {
         let id = case.record.id.clone();
         self.put_record(RecordKind::Case, &id, &codec::encode_case(&case)?)?;
-        let experts = case.record.experts.iter().map(|expert| expert.as_str().to_string()).collect();
+        let experts = case
+            .record
+            .experts
+            .iter()
+            .map(|expert| expert.as_str().to_string())
+            .collect();
         self.pending.case_experts.insert(id.as_str().to_string(), experts);
         self.staged
             .insert((RecordKind::Case, id.clone()), Staged::Case(Box::new(case)));
