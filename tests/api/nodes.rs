@@ -159,6 +159,9 @@ fn three_nodes_on_one_database_share_writes_versions_crashes_and_erasures() {
     );
     assert_eq!(patch_city(&b, "nodes-amara", seen_on_b, "Kampala"), Some(412));
 
+    // Snapshots are the embedded store's; PostgreSQL is backed up with its own tools.
+    assert_eq!(a.send(Method::POST, "/v1/admin/backup", None, None), Some(409));
+
     // Failed logins count for the cluster: the limit (10 a minute) holds across nodes.
     wait_for_a_fresh_minute();
     let bad_login = |node: &Node| {
