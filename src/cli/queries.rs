@@ -79,7 +79,7 @@ pub(super) fn search(
             .and_then(|highlights| highlights.values().next())
             .and_then(|value| value.as_str())
         {
-            println!("        {}", snippet.replace("<mark>", "[").replace("</mark>", "]"));
+            println!("        {}", crate::text::highlight::for_terminal(snippet));
         }
     }
     Ok(())

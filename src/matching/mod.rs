@@ -9,6 +9,9 @@ use std::collections::HashMap;
 pub use reasons::{ReasonLabels, ReasonLanguage, reading_summary, render_reasons};
 pub use settings::RankingSettings;
 
+#[cfg(test)]
+mod tests;
+
 use crate::domain::{CountryCode, LanguageCode, Topic};
 use crate::search::CandidateFeatures;
 use crate::text::TextLanguage;
@@ -225,144 +228,207 @@ fn text_part(
 /// Ranks match candidates: weighted mean of the parts that apply, then city diversity.
 pub fn rank_matches(candidates: Vec<CandidateFeatures>, context: &MatchContext<'_>, limit: usize) -> Vec<RankedMatch> {
     let settings = &context.settings.matching;
-    let weights = &settings.weights;
     let best_text = candidates
         .iter()
         .map(|candidate| candidate.text_score)
         .fold(0.0f32, f32::max);
-    let mut cases_by_expert: HashMap<&str, Vec<&CaseEvidence>> = HashMap::new();
-    for case in &context.cases {
-        for expert in &case.experts {
-            cases_by_expert.entry(expert.as_str()).or_default().push(case);
-        }
-    }
-    let language_applies = !context.requested_languages.is_empty() || context.challenge_language.is_some();
-    let has_preference = !context.preferred_regions.is_empty() || !context.preferred_countries.is_empty();
-    let region_weight = if has_preference && context.preference_from_text {
-        weights.place_from_text
-    } else if has_preference {
-        weights.region
-    } else if context.requester_subregion.is_some() {
-        weights.region_without_preference
-    } else {
-        0.0
-    };
-    let applicable = [
-        (best_text > 0.0, weights.text),
-        (!context.wanted_topics.is_empty(), weights.topic),
-        (language_applies, weights.language),
-        (region_weight > 0.0, region_weight),
-        (!context.cases.is_empty(), weights.evidence),
-    ];
-    let weight_sum: f32 = applicable
-        .iter()
-        .filter(|(applies, _)| *applies)
-        .map(|(_, weight)| weight)
-        .sum();
-
+    let weights = PartWeights::for_request(context, best_text);
+    let cases_by_expert = cases_by_expert(&context.cases);
     let mut ranked: Vec<RankedMatch> = candidates
         .into_iter()
         .map(|candidate| {
-            let mut explanation = Explanation::default();
             let linked_cases = cases_by_expert.get(candidate.id.as_str()).cloned().unwrap_or_default();
-            let evidence_topics: Vec<Topic> = linked_cases
-                .iter()
-                .flat_map(|case| case.topics.iter().copied())
-                .collect();
-            let (topic, relations) = topic_part(
-                &candidate,
-                &context.wanted_topics,
-                &evidence_topics,
-                context.taxonomy,
-                &settings.topic,
-            );
-            let text = text_part(
-                &candidate,
-                best_text,
-                topic,
-                context.challenge_text_language,
-                settings.text.cross_language,
-            );
-            explanation.topics = relations;
-            let language = if !context.requested_languages.is_empty() {
-                explanation.shared_languages = context
-                    .requested_languages
-                    .iter()
-                    .copied()
-                    .filter(|language| candidate.languages.contains(language))
-                    .collect();
-                if explanation.shared_languages.is_empty() {
-                    0.0
-                } else {
-                    1.0
-                }
-            } else if let Some(language) = context.challenge_language {
-                if candidate.languages.contains(&language) {
-                    explanation.shared_languages = vec![language];
-                    settings.language.spoken
-                } else {
-                    settings.language.not_spoken
-                }
-            } else {
-                0.0
-            };
-            let region = if has_preference {
-                explanation.in_preferred_region = context
-                    .preferred_regions
-                    .iter()
-                    .copied()
-                    .find(|region| candidate.regions.contains(region));
-                explanation.in_preferred_country = context
-                    .preferred_countries
-                    .iter()
-                    .copied()
-                    .find(|country| candidate.country == Some(*country));
-                if explanation.in_preferred_region.is_some() || explanation.in_preferred_country.is_some() {
-                    1.0
-                } else {
-                    0.0
-                }
-            } else if let Some(subregion) = context.requester_subregion {
-                if candidate.regions.contains(&subregion) {
-                    explanation.in_requester_subregion = Some(subregion);
-                    1.0
-                } else {
-                    0.0
-                }
-            } else {
-                0.0
-            };
-            let mut linked_sorted = linked_cases.clone();
-            linked_sorted.sort_by(|left, right| right.relevance.total_cmp(&left.relevance));
-            let evidence = linked_sorted.first().map_or(0.0, |case| case.relevance);
-            explanation.cases = linked_sorted.iter().map(|case| case.case_id.clone()).collect();
-            let breakdown = Breakdown {
-                text,
-                topic,
-                language,
-                region,
-                evidence,
-            };
-            let parts = [text, topic, language, region, evidence];
-            let weighted: f32 = applicable
-                .iter()
-                .zip(parts)
-                .filter(|((applies, _), _)| *applies)
-                .map(|((_, weight), part)| weight * part)
-                .sum();
-            let score = if weight_sum > 0.0 {
-                (weighted / weight_sum).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            RankedMatch {
-                candidate,
-                score,
-                breakdown,
-                explanation,
-            }
+            score_candidate(candidate, &linked_cases, best_text, &weights, context)
         })
         .collect();
+    sort_by_score(&mut ranked);
+    diversify_by_city(
+        ranked,
+        settings.diversity.max_per_city,
+        settings.diversity.within,
+        limit,
+    )
+}
+
+/// The weight of each score part, and whether it applies to this request: a part the
+/// request gives nothing to judge by (no text matched, no topics, no language…) is left out
+/// of the mean rather than counted as 0.
+struct PartWeights {
+    /// text, topic, language, region, evidence
+    parts: [(bool, f32); 5],
+    /// Whether a region or country was preferred (by `regions` or in the text).
+    has_preference: bool,
+}
+
+impl PartWeights {
+    fn for_request(context: &MatchContext<'_>, best_text: f32) -> PartWeights {
+        let weights = &context.settings.matching.weights;
+        let language_applies = !context.requested_languages.is_empty() || context.challenge_language.is_some();
+        let has_preference = !context.preferred_regions.is_empty() || !context.preferred_countries.is_empty();
+        let region_weight = if has_preference && context.preference_from_text {
+            weights.place_from_text
+        } else if has_preference {
+            weights.region
+        } else if context.requester_subregion.is_some() {
+            weights.region_without_preference
+        } else {
+            0.0
+        };
+        PartWeights {
+            parts: [
+                (best_text > 0.0, weights.text),
+                (!context.wanted_topics.is_empty(), weights.topic),
+                (language_applies, weights.language),
+                (region_weight > 0.0, region_weight),
+                (!context.cases.is_empty(), weights.evidence),
+            ],
+            has_preference,
+        }
+    }
+
+    /// The weighted mean of the parts that apply, in [0, 1].
+    fn score(&self, breakdown: &Breakdown) -> f32 {
+        let values = [
+            breakdown.text,
+            breakdown.topic,
+            breakdown.language,
+            breakdown.region,
+            breakdown.evidence,
+        ];
+        let applying = self.parts.iter().zip(values).filter(|((applies, _), _)| *applies);
+        let (weighted, weight_sum) = applying.fold((0.0f32, 0.0f32), |(sum, weights), ((_, weight), value)| {
+            (sum + weight * value, weights + weight)
+        });
+        if weight_sum > 0.0 {
+            (weighted / weight_sum).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The relevant cases each expert is linked to.
+fn cases_by_expert(cases: &[CaseEvidence]) -> HashMap<&str, Vec<&CaseEvidence>> {
+    let mut by_expert: HashMap<&str, Vec<&CaseEvidence>> = HashMap::new();
+    for case in cases {
+        for expert in &case.experts {
+            by_expert.entry(expert.as_str()).or_default().push(case);
+        }
+    }
+    by_expert
+}
+
+/// One candidate's score parts, score and the explanation its reasons are made of.
+fn score_candidate(
+    candidate: CandidateFeatures,
+    linked_cases: &[&CaseEvidence],
+    best_text: f32,
+    weights: &PartWeights,
+    context: &MatchContext<'_>,
+) -> RankedMatch {
+    let settings = &context.settings.matching;
+    let mut explanation = Explanation::default();
+    let evidence_topics: Vec<Topic> = linked_cases
+        .iter()
+        .flat_map(|case| case.topics.iter().copied())
+        .collect();
+    let (topic, relations) = topic_part(
+        &candidate,
+        &context.wanted_topics,
+        &evidence_topics,
+        context.taxonomy,
+        &settings.topic,
+    );
+    explanation.topics = relations;
+    let breakdown = Breakdown {
+        text: text_part(
+            &candidate,
+            best_text,
+            topic,
+            context.challenge_text_language,
+            settings.text.cross_language,
+        ),
+        topic,
+        language: language_part(&candidate, context, &mut explanation),
+        region: region_part(&candidate, context, weights.has_preference, &mut explanation),
+        evidence: evidence_part(linked_cases, &mut explanation),
+    };
+    RankedMatch {
+        score: weights.score(&breakdown),
+        candidate,
+        breakdown,
+        explanation,
+    }
+}
+
+/// Asked languages: 1 when the candidate speaks one of them (they are a hard filter too);
+/// else the challenge's language, spoken or not.
+fn language_part(candidate: &CandidateFeatures, context: &MatchContext<'_>, explanation: &mut Explanation) -> f32 {
+    let settings = &context.settings.matching.language;
+    if !context.requested_languages.is_empty() {
+        explanation.shared_languages = context
+            .requested_languages
+            .iter()
+            .copied()
+            .filter(|language| candidate.languages.contains(language))
+            .collect();
+        return if explanation.shared_languages.is_empty() {
+            0.0
+        } else {
+            1.0
+        };
+    }
+    match context.challenge_language {
+        Some(language) if candidate.languages.contains(&language) => {
+            explanation.shared_languages = vec![language];
+            settings.spoken
+        }
+        Some(_) => settings.not_spoken,
+        None => 0.0,
+    }
+}
+
+/// 1 in a preferred region or country; without a preference, 1 in the requester's subregion.
+fn region_part(
+    candidate: &CandidateFeatures,
+    context: &MatchContext<'_>,
+    has_preference: bool,
+    explanation: &mut Explanation,
+) -> f32 {
+    if has_preference {
+        explanation.in_preferred_region = context
+            .preferred_regions
+            .iter()
+            .copied()
+            .find(|region| candidate.regions.contains(region));
+        explanation.in_preferred_country = context
+            .preferred_countries
+            .iter()
+            .copied()
+            .find(|country| candidate.country == Some(*country));
+        let inside = explanation.in_preferred_region.is_some() || explanation.in_preferred_country.is_some();
+        return if inside { 1.0 } else { 0.0 };
+    }
+    match context.requester_subregion {
+        Some(subregion) if candidate.regions.contains(&subregion) => {
+            explanation.in_requester_subregion = Some(subregion);
+            1.0
+        }
+        _ => 0.0,
+    }
+}
+
+/// The relevance of the best relevant case the candidate is linked to; the cases are kept,
+/// most relevant first, for the reasons.
+fn evidence_part(linked_cases: &[&CaseEvidence], explanation: &mut Explanation) -> f32 {
+    let mut by_relevance = linked_cases.to_vec();
+    by_relevance.sort_by(|left, right| right.relevance.total_cmp(&left.relevance));
+    explanation.cases = by_relevance.iter().map(|case| case.case_id.clone()).collect();
+    by_relevance.first().map_or(0.0, |case| case.relevance)
+}
+
+/// Best score first; ties go to the better text match, then to the id (stable answers).
+fn sort_by_score(ranked: &mut [RankedMatch]) {
     ranked.sort_by(|left, right| {
         right
             .score
@@ -370,12 +436,6 @@ pub fn rank_matches(candidates: Vec<CandidateFeatures>, context: &MatchContext<'
             .then(right.breakdown.text.total_cmp(&left.breakdown.text))
             .then(left.candidate.id.cmp(&right.candidate.id))
     });
-    diversify_by_city(
-        ranked,
-        settings.diversity.max_per_city,
-        settings.diversity.within,
-        limit,
-    )
 }
 
 /// Keeps at most `max_per_city` experts of one city among the first `within` while other

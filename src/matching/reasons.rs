@@ -36,7 +36,7 @@ fn topic_sentence(relation: TopicRelation, label: &str, output: ReasonLanguage) 
         (CaseAbout, German) => format!("Beteiligt an einem Praxisbeispiel zu {label}"),
         (CaseAbout, French) => format!("A contribué à un cas pratique sur : {label}"),
         (CaseAbout, Spanish) => format!("Participó en un caso práctico sobre {label}"),
-        (CaseAbout, Portuguese) => format!("Participou de um caso prático sobre {label}"),
+        (CaseAbout, Portuguese) => format!("Participou num caso prático sobre {label}"),
         (CaseAbout, Arabic) => format!("شارك في حالة عملية حول {label}"),
         (AreaOnly, English) => format!("Works in the field of {label}"),
         (AreaOnly, German) => format!("Tätig im Handlungsfeld {label}"),
@@ -54,7 +54,7 @@ fn topic_sentence(relation: TopicRelation, label: &str, output: ReasonLanguage) 
         (Related, German) => format!("Arbeitet zu Themen verwandt mit {label}"),
         (Related, French) => format!("Travaille sur des thèmes proches de : {label}"),
         (Related, Spanish) => format!("Trabaja en temas relacionados con {label}"),
-        (Related, Portuguese) => format!("Trabalha com temas relacionados a {label}"),
+        (Related, Portuguese) => format!("Trabalha com temas relacionados com {label}"),
         (Related, Arabic) => format!("يعمل في مواضيع قريبة من {label}"),
     }
 }
@@ -119,7 +119,7 @@ pub fn render_reasons(explanation: &Explanation, labels: &ReasonLabels<'_>, outp
             German => format!("Ansprechperson für das Praxisbeispiel „{title}“"),
             French => format!("Personne de contact pour le cas « {title} »"),
             Spanish => format!("Contacto para el caso «{title}»"),
-            Portuguese => format!("Contato para o caso «{title}»"),
+            Portuguese => format!("Contacto para o caso «{title}»"),
             Arabic => format!("جهة الاتصال للحالة «{title}»"),
         });
     }

@@ -154,9 +154,34 @@ pub fn escape(text: &str) -> String {
     escaped
 }
 
+/// A highlighted snippet for a terminal: marks become brackets and escaped characters are
+/// written as themselves (the snippet was escaped for HTML by `escape`).
+pub fn for_terminal(snippet: &str) -> String {
+    snippet
+        .replace("<mark>", "[")
+        .replace("</mark>", "]")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_read_as_plain_text_in_a_terminal() {
+        let check = |snippet: &str, expected: &str| assert_eq!(for_terminal(snippet), expected, "{snippet}");
+        check(
+            "la taxe d&#39;<mark>assainissement</mark>",
+            "la taxe d'[assainissement]",
+        );
+        check("&lt;b&gt; &amp;lt; &quot;x&quot;", "<b> &lt; \"x\"");
+        check("plain", "plain");
+        check(&escape("a < b & 'c'"), "a < b & 'c'");
+    }
 
     #[test]
     fn matching_words_are_marked_and_the_rest_escaped() {
