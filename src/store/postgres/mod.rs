@@ -33,6 +33,10 @@ use write::PgTx;
 
 /// The channel nodes are told about new changes on.
 const CHANGES_CHANNEL: &str = "citypeers_changes";
+/// Database connections per node (besides the one that listens): writes take turns anyway,
+/// and public reads come from the node's cache, so a few serve a busy node, and ten nodes stay
+/// well inside PostgreSQL's default of 100 connections.
+const POOL_SIZE: usize = 8;
 /// Rows read at a time when scanning every record.
 const SCAN_PAGE: i64 = 1_000;
 /// A node unseen for this long no longer holds back pruning of the change log; it rebuilds
@@ -162,7 +166,7 @@ impl PgStore {
         config.connect_timeout = Some(Duration::from_secs(10));
         config.application_name = Some(format!("citypeers {node}"));
         config.pool = Some(deadpool_postgres::PoolConfig {
-            max_size: 16,
+            max_size: POOL_SIZE,
             timeouts: deadpool_postgres::Timeouts {
                 wait: Some(Duration::from_secs(30)),
                 create: Some(Duration::from_secs(10)),
