@@ -66,15 +66,15 @@ impl TestServer {
             Some(StoreChoice::Embedded) => None,
             Some(StoreChoice::Postgres(url)) => Some(url.clone()),
         };
-        let app = App::open(AppConfig {
+        let config = AppConfig {
             data_dir: data_dir.to_path_buf(),
             vocabulary_dir: None,
             load_demo_data: options.demo_data,
             admin_token: Some(ADMIN_TOKEN.to_string()),
             min_free_bytes: options.min_free_bytes,
             store,
-        })
-        .expect("the service opens");
+        };
+        let app = open_when_released(config);
         if options.wait_until_indexed {
             app.wait_until_indexed().expect("the index is rebuilt");
         }
@@ -282,6 +282,24 @@ pub mod postgres {
                 .map_or(0, |elapsed| elapsed.as_nanos()),
         );
         hasher.finish()
+    }
+}
+
+/// Opens the service; a server stopped a moment ago may still hold the directory while a
+/// background task it had started (a retrain of the topic model) finishes, so a locked
+/// directory is tried again for a few seconds, as a restarting process would find it.
+fn open_when_released(config: AppConfig) -> App {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        match App::open(config.clone()) {
+            Ok(app) => return app,
+            Err(citypeers::app::OpenError::Store(citypeers::store::StoreError::Locked(_)))
+                if std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(error) => panic!("the service opens: {error}"),
+        }
     }
 }
 
