@@ -3,7 +3,7 @@
 //! platform's own labelled profiles and cases (`reading::TopicModel`, retrained as curated data
 //! changes, in the background), and the topics of the best-matching records (feedback).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -19,10 +19,22 @@ const LEARN_WHILE_OPENING: u64 = 20_000;
 /// A retrain waits this long after a write, so that a burst of writes causes one.
 const RETRAIN_DELAY: Duration = Duration::from_secs(2);
 
+/// The pause before a retrain, given how long the last one took.
+fn retrain_delay(last_training: Duration) -> Duration {
+    (last_training * TRAINING_SHARE_INVERSE).clamp(RETRAIN_DELAY, LONGEST_RETRAIN_DELAY)
+}
+
+/// Learning runs at most one part in this many of the time (one core's tenth).
+const TRAINING_SHARE_INVERSE: u32 = 10;
+/// However long training takes, curated changes are learned within this time.
+const LONGEST_RETRAIN_DELAY: Duration = Duration::from_secs(600);
+
 /// The learned model and whether it is being retrained.
 pub(crate) struct Learning {
     model: RwLock<Arc<TopicModel>>,
     retraining: AtomicBool,
+    /// How long the last training took, in milliseconds (it spaces the next one).
+    last_training_ms: AtomicU64,
 }
 
 impl Learning {
@@ -30,6 +42,7 @@ impl Learning {
         Learning {
             model: RwLock::new(Arc::new(TopicModel::default())),
             retraining: AtomicBool::new(false),
+            last_training_ms: AtomicU64::new(0),
         }
     }
 }
@@ -93,6 +106,10 @@ impl App {
     pub(crate) fn retrain(&self) -> Result<(), AppError> {
         let started = std::time::Instant::now();
         let model = TopicModel::train(self.training_examples()?);
+        self.inner
+            .learning
+            .last_training_ms
+            .store(started.elapsed().as_millis() as u64, Ordering::SeqCst);
         tracing::info!(
             examples = model.examples(),
             features = model.features(),
@@ -146,9 +163,12 @@ impl App {
         }
     }
 
-    /// Curated data changed: learn again soon.
+    /// Curated data changed: learn again soon, but no sooner than ten times the last training
+    /// took, so that a stream of edits on a large store keeps learning to about a tenth of a
+    /// core instead of retraining without pause.
     pub(crate) fn curated_data_changed(&self) {
-        self.retrain_in_background(RETRAIN_DELAY);
+        let last_training = Duration::from_millis(self.inner.learning.last_training_ms.load(Ordering::SeqCst));
+        self.retrain_in_background(retrain_delay(last_training));
     }
 
     /// What a text is about, strongest first.
@@ -247,5 +267,23 @@ impl App {
                 })
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retraining_waits_in_proportion_to_how_long_training_takes() {
+        let check = |last_training_ms: u64, expected_ms: u64| {
+            let delay = retrain_delay(Duration::from_millis(last_training_ms));
+            assert_eq!(delay, Duration::from_millis(expected_ms), "after {last_training_ms} ms");
+        };
+        check(0, 2_000);
+        check(150, 2_000);
+        check(1_000, 10_000);
+        check(12_000, 120_000);
+        check(3_600_000, 600_000);
     }
 }
