@@ -327,6 +327,20 @@ pub struct StoredContactRequest {
     pub history: Vec<StatusChange>,
 }
 
+impl StoredContactRequest {
+    /// A request just received; its id comes from the sequence number its write took.
+    pub fn received(seq: u64, request: ContactRequest, received_at: Timestamp) -> StoredContactRequest {
+        StoredContactRequest {
+            id: format!("cr-{seq}"),
+            received_at,
+            request,
+            status: ContactStatus::New,
+            note: None,
+            history: Vec::new(),
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct StoredStatusChangeV1 {
     at: String,

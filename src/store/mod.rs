@@ -76,6 +76,37 @@ pub struct Erasure {
     pub seq: u64,
 }
 
+impl Erasure {
+    /// The erasure of a record, made now with the sequence it took.
+    pub fn of(kind: RecordKind, id: &RecordId, seq: u64) -> Erasure {
+        Erasure {
+            kind: kind.plural().to_string(),
+            id_sha256: erasure_hash(kind, id),
+            at: crate::wire::format_time(time::OffsetDateTime::now_utc()),
+            seq,
+        }
+    }
+}
+
+/// A record as a write transaction left it (what it hands the indexer at commit).
+pub(crate) enum Staged {
+    Expert(Box<Versioned<Expert>>),
+    Case(Box<Versioned<Case>>),
+    Removed,
+}
+
+/// The records a transaction staged, as the indexer takes them.
+pub(crate) fn written_records(staged: std::collections::HashMap<(RecordKind, RecordId), Staged>) -> Vec<Written> {
+    staged
+        .into_iter()
+        .map(|((kind, id), staged)| match staged {
+            Staged::Expert(expert) => Written::Expert(expert),
+            Staged::Case(case) => Written::Case(case),
+            Staged::Removed => Written::Removed(kind, id),
+        })
+        .collect()
+}
+
 /// The hash an erasure keeps of a record's kind and id.
 pub fn erasure_hash(kind: RecordKind, id: &RecordId) -> String {
     use sha2::Digest;

@@ -12,20 +12,13 @@ use super::{
 use crate::domain::{Case, ContactRequest, Expert, RecordId, RecordKind, Timestamp, Versioned};
 use crate::store::crypto::{self, KEY_BYTES, KeySlot, PLAINTEXT_SLOT};
 use crate::store::{
-    AuditEntry, Change, ContactStatus, StoreError, StoredContactRequest, Transaction, TransactionOutcome, Written,
-    codec,
+    AuditEntry, Change, Staged, StoreError, StoredContactRequest, Transaction, TransactionOutcome, codec,
 };
 
 fn encode_change(change_kind: RecordKind, id: &RecordId, erased: bool) -> Vec<u8> {
     let mut value = vec![kind_byte(change_kind), u8::from(erased)];
     value.extend_from_slice(id.as_str().as_bytes());
     value
-}
-
-enum Staged {
-    Expert(Box<Versioned<Expert>>),
-    Case(Box<Versioned<Case>>),
-    Removed,
 }
 
 /// The staged changes of one write; holds the store's write lock until it ends.
@@ -261,12 +254,7 @@ impl Transaction for SledTx<'_> {
         self.stage_bytes(shred_key(slot), Vec::new());
         self.slots_to_shred.push(slot);
         let erasure_seq = self.allocate_seq();
-        let erasure = crate::store::Erasure {
-            kind: kind.plural().to_string(),
-            id_sha256: crate::store::erasure_hash(kind, id),
-            at: crate::wire::format_time(time::OffsetDateTime::now_utc()),
-            seq: erasure_seq,
-        };
+        let erasure = crate::store::Erasure::of(kind, id, erasure_seq);
         let mut erasure_key = super::ERASURE_PREFIX.to_vec();
         erasure_key.extend_from_slice(&erasure_seq.to_be_bytes());
         self.stage_bytes(erasure_key, serde_json::to_vec(&erasure)?);
@@ -312,14 +300,7 @@ impl Transaction for SledTx<'_> {
         received_at: Timestamp,
     ) -> Result<StoredContactRequest, StoreError> {
         let seq = self.allocate_seq();
-        let stored = StoredContactRequest {
-            id: format!("cr-{seq}"),
-            received_at,
-            request,
-            status: ContactStatus::New,
-            note: None,
-            history: Vec::new(),
-        };
+        let stored = StoredContactRequest::received(seq, request, received_at);
         let mut key = contact_prefix(&stored.request.expert_id);
         key.extend_from_slice(&seq.to_be_bytes());
         let envelope = self.seal_contact_request(&key, &stored)?;
@@ -383,14 +364,7 @@ impl Transaction for SledTx<'_> {
             }
             self.store.db.flush()?;
         }
-        let written = std::mem::take(&mut self.staged)
-            .into_iter()
-            .map(|((kind, id), staged)| match staged {
-                Staged::Expert(expert) => Written::Expert(expert),
-                Staged::Case(case) => Written::Case(case),
-                Staged::Removed => Written::Removed(kind, id),
-            })
-            .collect();
+        let written = crate::store::written_records(std::mem::take(&mut self.staged));
         Ok(TransactionOutcome {
             changes: std::mem::take(&mut self.changes),
             written,

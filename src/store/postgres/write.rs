@@ -17,15 +17,8 @@ use super::{
 use crate::domain::{Case, ContactRequest, Expert, RecordId, RecordKind, Timestamp, Versioned};
 use crate::store::crypto::{self, KEY_BYTES, KeySlot, PLAINTEXT_SLOT};
 use crate::store::{
-    AuditEntry, Change, ContactStatus, Erasure, StoreError, StoredContactRequest, Transaction, TransactionOutcome,
-    Written, codec,
+    AuditEntry, Change, Erasure, Staged, StoreError, StoredContactRequest, Transaction, TransactionOutcome, codec,
 };
-
-enum Staged {
-    Expert(Box<Versioned<Expert>>),
-    Case(Box<Versioned<Case>>),
-    Removed,
-}
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
@@ -419,12 +412,7 @@ impl<'a> PgTx<'a> {
 
     fn keep_erasure(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
         let seq = self.allocate_seq();
-        let erasure = Erasure {
-            kind: kind.plural().to_string(),
-            id_sha256: crate::store::erasure_hash(kind, id),
-            at: crate::wire::format_time(time::OffsetDateTime::now_utc()),
-            seq,
-        };
+        let erasure = Erasure::of(kind, id, seq);
         let body = serde_json::to_vec(&erasure)?;
         self.execute(
             "INSERT INTO cp_erasures (seq, body) VALUES ($1, $2)",
@@ -663,14 +651,7 @@ impl Transaction for PgTx<'_> {
         received_at: Timestamp,
     ) -> Result<StoredContactRequest, StoreError> {
         let seq = self.allocate_seq();
-        let stored = StoredContactRequest {
-            id: format!("cr-{seq}"),
-            received_at,
-            request,
-            status: ContactStatus::New,
-            note: None,
-            history: Vec::new(),
-        };
+        let stored = StoredContactRequest::received(seq, request, received_at);
         let (slot, envelope) = self.seal_contact_request(&stored)?;
         self.execute(
             "INSERT INTO cp_contact_requests (id, expert_id, seq, slot, envelope) VALUES ($1, $2, $3, $4, $5)",
@@ -717,14 +698,7 @@ impl Transaction for PgTx<'_> {
             // The keys are deleted already; the next erasure's vacuum rewrites the table.
             tracing::warn!(%error, "vacuuming the key table after an erasure failed");
         }
-        let written = std::mem::take(&mut self.staged)
-            .into_iter()
-            .map(|((kind, id), staged)| match staged {
-                Staged::Expert(expert) => Written::Expert(expert),
-                Staged::Case(case) => Written::Case(case),
-                Staged::Removed => Written::Removed(kind, id),
-            })
-            .collect();
+        let written = crate::store::written_records(std::mem::take(&mut self.staged));
         let (first_seq, last_seq) = if self.has_writes {
             (self.start_seq + 1, self.next_seq)
         } else {
