@@ -212,17 +212,7 @@ pub mod postgres {
 
     fn with_admin(statement: &str) {
         let url = admin_url().expect("CITYPEERS_TEST_POSTGRES");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .expect("connect to CITYPEERS_TEST_POSTGRES");
-            tokio::spawn(connection);
-            client.batch_execute(statement).await.expect(statement);
-        });
+        query_text(&url, statement);
     }
 
     /// The first column of the first row of `query` (a count, say) in the database at `url`.
