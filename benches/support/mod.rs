@@ -51,8 +51,15 @@ pub fn generated(experts: u64) -> PathBuf {
     dir
 }
 
+/// Opens the service and waits (up to two minutes) until it has learned from the data, so that
+/// a benchmark times the steady state rather than the first background training.
 pub fn open(data_dir: &Path) -> App {
-    open_with(data_dir, None)
+    let app = open_with(data_dir, None);
+    let deadline = Instant::now() + std::time::Duration::from_secs(120);
+    while !app.learning_settled() && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    app
 }
 
 /// Opens the service with its index in `data_dir` and its records in the PostgreSQL

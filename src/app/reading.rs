@@ -4,8 +4,8 @@
 //! changes, in the background), and the topics of the best-matching records (feedback).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant};
 
 use super::{App, AppError};
 use crate::domain::Topic;
@@ -33,6 +33,8 @@ const LONGEST_RETRAIN_DELAY: Duration = Duration::from_secs(600);
 pub(crate) struct Learning {
     model: RwLock<Arc<TopicModel>>,
     retraining: AtomicBool,
+    /// The thread of the latest background retrain (joined at shutdown).
+    worker: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// How long the last training took, in milliseconds (it spaces the next one).
     last_training_ms: AtomicU64,
 }
@@ -42,8 +44,30 @@ impl Learning {
         Learning {
             model: RwLock::new(Arc::new(TopicModel::default())),
             retraining: AtomicBool::new(false),
+            worker: Mutex::new(None),
             last_training_ms: AtomicU64::new(0),
         }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Sleeps `delay` holding only a weak reference; `None` when the service stopped meanwhile.
+fn wait_unless_stopped(waiting: &super::WeakApp, delay: Duration) -> Option<App> {
+    let deadline = Instant::now() + delay;
+    loop {
+        let app = waiting.upgrade()?;
+        if app.is_shutting_down() {
+            return None;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Some(app);
+        }
+        drop(app);
+        std::thread::park_timeout(deadline - now);
     }
 }
 
@@ -84,7 +108,7 @@ impl App {
                     weight: 1.0,
                 });
             }
-            true
+            !self.is_shutting_down()
         })?;
         self.store().scan_cases(&mut |case| {
             let topics = topics_of(&case.record.topics);
@@ -97,15 +121,19 @@ impl App {
                     weight: 1.0,
                 });
             }
-            true
+            !self.is_shutting_down()
         })?;
         Ok(examples)
     }
 
     /// Learns the model from the current data and puts it in use.
     pub(crate) fn retrain(&self) -> Result<(), AppError> {
-        let started = std::time::Instant::now();
-        let model = TopicModel::train(self.training_examples()?);
+        let started = Instant::now();
+        let examples = self.training_examples()?;
+        if self.is_shutting_down() {
+            return Ok(());
+        }
+        let model = TopicModel::train(examples);
         self.inner
             .learning
             .last_training_ms
@@ -148,19 +176,41 @@ impl App {
         let spawned = std::thread::Builder::new()
             .name("topic-learning".into())
             .spawn(move || {
-                std::thread::sleep(delay);
-                let Some(app) = waiting.upgrade() else { return };
-                app.inner.learning.retraining.store(false, Ordering::SeqCst);
-                if app.inner.shutting_down.load(Ordering::SeqCst) {
+                let Some(app) = wait_unless_stopped(&waiting, delay) else {
                     return;
-                }
+                };
+                app.inner.learning.retraining.store(false, Ordering::SeqCst);
                 if let Err(error) = app.retrain() {
                     tracing::warn!(%error, "learning topic associations failed");
                 }
             });
-        if spawned.is_err() {
-            self.inner.learning.retraining.store(false, Ordering::SeqCst);
+        match spawned {
+            Ok(handle) => *lock(&self.inner.learning.worker) = Some(handle),
+            Err(_) => self.inner.learning.retraining.store(false, Ordering::SeqCst),
         }
+    }
+
+    /// At shutdown: wakes a pending retrain and waits until the thread has let go of the
+    /// service, so that its store can be opened again at once (by a restart in the process).
+    pub(crate) fn stop_learning(&self) {
+        let Some(worker) = lock(&self.inner.learning.worker).take() else {
+            return;
+        };
+        if worker.thread().id() == std::thread::current().id() {
+            return;
+        }
+        worker.thread().unpark();
+        let _ = worker.join();
+    }
+
+    /// Whether the learned model reflects the data: trained, and no retrain pending or running
+    /// (benchmarks wait for it, so that they time the steady state).
+    pub fn learning_settled(&self) -> bool {
+        self.topic_model().examples() > 0
+            && !self.inner.learning.retraining.load(Ordering::SeqCst)
+            && lock(&self.inner.learning.worker)
+                .as_ref()
+                .is_none_or(std::thread::JoinHandle::is_finished)
     }
 
     /// Curated data changed: learn again soon, but no sooner than ten times the last training
@@ -285,5 +335,25 @@ mod tests {
         check(1_000, 10_000);
         check(12_000, 120_000);
         check(3_600_000, 600_000);
+    }
+
+    /// A restart in the same process (the benchmarks, `citypeers import` then `serve`) must find
+    /// the store free even when a retrain was running or waiting when the service stopped.
+    #[test]
+    fn a_stopped_service_can_be_opened_again_at_once_while_learning_was_under_way() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = || {
+            let mut config = crate::app::AppConfig::new(dir.path());
+            config.load_demo_data = true;
+            config
+        };
+        for delay in [Duration::ZERO, Duration::from_secs(60)] {
+            let app = App::open(config()).expect("opens");
+            app.retrain_in_background(delay);
+            app.shutdown().expect("shutdown");
+            drop(app);
+            let again = App::open(config()).expect("the store is free again");
+            again.shutdown().expect("shutdown");
+        }
     }
 }
