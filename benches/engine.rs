@@ -1,5 +1,8 @@
 //! In-process latency of search and match per request kind, at each dataset size
 //! (`CITYPEERS_BENCH_SIZES`, default 10k and 100k experts with 30 % as many cases).
+//! Each kind is also run as its floor: a bare tantivy top-10 query with the same words and
+//! filters on the same index (`floor_*`), so that the report can give citypeers' latency as a
+//! multiple of what the engine alone needs.
 //! Run: `cargo bench --bench engine`.
 
 #[path = "support/mod.rs"]
@@ -47,6 +50,33 @@ fn bench_match(bencher: divan::Bencher, size: u64, kind: &str) {
     });
 }
 
+/// The bare tantivy query of each request of the kind, prepared outside the timing.
+fn bench_search_floor(bencher: divan::Bencher, size: u64, kind: &str) {
+    let app = app(size);
+    let floors: Vec<_> = support::search_requests(kind)
+        .iter()
+        .map(|request| app.floor_expert_search(request).expect("floor query"))
+        .collect();
+    let mut next = 0usize;
+    bencher.bench_local(|| {
+        next = (next + 1) % floors.len();
+        floors[next].run().expect("floor search")
+    });
+}
+
+fn bench_match_floor(bencher: divan::Bencher, size: u64, kind: &str) {
+    let app = app(size);
+    let floors: Vec<_> = support::match_requests(kind)
+        .into_iter()
+        .map(|request| app.floor_match(request).expect("floor query"))
+        .collect();
+    let mut next = 0usize;
+    bencher.bench_local(|| {
+        next = (next + 1) % floors.len();
+        floors[next].run().expect("floor match")
+    });
+}
+
 #[divan::bench(args = sizes(), sample_count = 60)]
 fn search_plain_text(bencher: divan::Bencher, size: u64) {
     bench_search(bencher, size, "plain_text");
@@ -75,4 +105,34 @@ fn match_long_multilingual_challenge(bencher: divan::Bencher, size: u64) {
 #[divan::bench(args = sizes(), sample_count = 60)]
 fn match_short_challenge(bencher: divan::Bencher, size: u64) {
     bench_match(bencher, size, "short_challenge");
+}
+
+#[divan::bench(args = sizes(), sample_count = 200)]
+fn floor_search_plain_text(bencher: divan::Bencher, size: u64) {
+    bench_search_floor(bencher, size, "plain_text");
+}
+
+#[divan::bench(args = sizes(), sample_count = 200)]
+fn floor_search_text_and_filters(bencher: divan::Bencher, size: u64) {
+    bench_search_floor(bencher, size, "text_filters");
+}
+
+#[divan::bench(args = sizes(), sample_count = 200)]
+fn floor_search_browse_with_facets(bencher: divan::Bencher, size: u64) {
+    bench_search_floor(bencher, size, "browse_facets");
+}
+
+#[divan::bench(args = sizes(), sample_count = 200)]
+fn floor_search_with_typos(bencher: divan::Bencher, size: u64) {
+    bench_search_floor(bencher, size, "typo");
+}
+
+#[divan::bench(args = sizes(), sample_count = 200)]
+fn floor_match_long_multilingual_challenge(bencher: divan::Bencher, size: u64) {
+    bench_match_floor(bencher, size, "long_challenge");
+}
+
+#[divan::bench(args = sizes(), sample_count = 200)]
+fn floor_match_short_challenge(bencher: divan::Bencher, size: u64) {
+    bench_match_floor(bencher, size, "short_challenge");
 }

@@ -92,9 +92,9 @@ impl QueryReading {
     }
 }
 
-struct ParsedListing {
-    q: Option<String>,
-    filters: FacetFilters,
+pub(super) struct ParsedListing {
+    pub(super) q: Option<String>,
+    pub(super) filters: FacetFilters,
     limit: usize,
     offset: usize,
 }
@@ -151,7 +151,7 @@ pub fn parse_bool_parameter(field: &str, raw: &str) -> Result<bool, AppError> {
 }
 
 impl App {
-    fn parse_listing(&self, params: &ListingParams, for_experts: bool) -> Result<ParsedListing, AppError> {
+    pub(super) fn parse_listing(&self, params: &ListingParams, for_experts: bool) -> Result<ParsedListing, AppError> {
         let q = params
             .q
             .as_deref()

@@ -8,6 +8,7 @@ mod collection;
 mod contact;
 mod error;
 mod export;
+mod floor;
 mod import;
 mod indexer;
 mod listing;
@@ -328,10 +329,15 @@ impl App {
     }
 
     /// Flushes the store and lets index merges finish (clean shutdown).
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn shutdown(&self) -> Result<(), AppError> {
         self.inner
             .shutting_down
             .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.stop_learning();
         self.inner.store.flush()?;
         self.inner.engine.shutdown()?;
         Ok(())

@@ -8,6 +8,7 @@ mod baseline;
 mod collect;
 mod engine;
 mod feedback;
+mod floor;
 mod query;
 mod retrieve;
 mod schema;
@@ -16,6 +17,7 @@ mod suggest;
 
 pub use collect::{FacetCounts, FacetFilters, RankOrder};
 pub use engine::{IndexUpdate, OpenReport, SearchEngine, remove_set_aside};
+pub use floor::FloorQuery;
 pub use query::{AnalysedQuery, QueryLimits, QueryWord, TextWeights, TopicClauseWeights};
 pub use retrieve::{CandidateFeatures, CaseHit, Listing, ListingRequest, MatchRetrieval};
 pub use schema::{

@@ -16,7 +16,7 @@ use super::SearchError;
 use super::collect::{FacetCounts, FacetFilters, FacetedTopCollector, RankOrder};
 use super::engine::{SearchEngine, and, published_only};
 use super::query::{self, AnalysedQuery, QueryLimits, TextWeights, TopicClauseWeights, any_of, filter};
-use super::schema::{CommonFields, country_from_code, language_from_code};
+use super::schema::{CommonFields, ExpertFields, country_from_code, language_from_code};
 use super::segments::{SegmentTable, SegmentTables};
 use crate::domain::{CountryCode, LanguageCode, Topic};
 
@@ -285,6 +285,31 @@ fn listing(
     })
 }
 
+/// What every match candidate passes: published, available, a shared language when asked,
+/// not from the requester's city.
+pub(super) fn match_hard_filters(fields: &ExpertFields, request: &MatchRetrieval<'_>) -> Vec<(Occur, Box<dyn Query>)> {
+    let common = &fields.common;
+    let mut hard_filters: Vec<(Occur, Box<dyn Query>)> = vec![
+        filter(published_only(common.status)),
+        filter(Box::new(query::u64_term_query(fields.available, 1))),
+    ];
+    if !request.languages.is_empty() {
+        let codes: Vec<u64> = request
+            .languages
+            .iter()
+            .map(|language| super::two_letter_code(language.as_str()))
+            .collect();
+        hard_filters.push(filter(any_of(common.languages, &codes)));
+    }
+    if let Some(city_key) = request.exclude_city_key {
+        hard_filters.push((
+            Occur::MustNot,
+            Box::new(query::u64_term_query(common.city_key, city_key)),
+        ));
+    }
+    hard_filters
+}
+
 impl SearchEngine {
     pub fn analyse(&self, text: &str, limits: &QueryLimits) -> AnalysedQuery {
         let searcher = self.experts.searcher();
@@ -325,25 +350,7 @@ impl SearchEngine {
         let searcher = self.experts.searcher();
         let fields = &self.experts.fields;
         let common = &fields.common;
-
-        let mut hard_filters: Vec<(Occur, Box<dyn Query>)> = vec![
-            filter(published_only(common.status)),
-            filter(Box::new(query::u64_term_query(fields.available, 1))),
-        ];
-        if !request.languages.is_empty() {
-            let codes: Vec<u64> = request
-                .languages
-                .iter()
-                .map(|language| super::two_letter_code(language.as_str()))
-                .collect();
-            hard_filters.push(filter(any_of(common.languages, &codes)));
-        }
-        if let Some(city_key) = request.exclude_city_key {
-            hard_filters.push((
-                Occur::MustNot,
-                Box::new(query::u64_term_query(common.city_key, city_key)),
-            ));
-        }
+        let hard_filters = match_hard_filters(fields, request);
         let with_filters = |scoring: Box<dyn Query>, extra: Vec<(Occur, Box<dyn Query>)>| {
             let mut clauses: Vec<(Occur, Box<dyn Query>)> = hard_filters
                 .iter()
