@@ -1,6 +1,8 @@
 //! One pass over the documents that match a query: the total and the best documents among
 //! those that pass every filter, and facet counts where each dimension ignores its own
-//! filter (the contract's "counts over the OTHER filters"). Reads the per-segment tables.
+//! filter (the contract's "counts over the OTHER filters"). Reads the per-segment tables:
+//! per document it only counts the document's facet profile (and keeps the best documents
+//! that pass); the counts come from the profiles once, at the end of the segment.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -9,7 +11,7 @@ use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
-use super::segments::{MAX_REGION_CODES, MAX_TOPIC_CODES, SegmentTable};
+use super::segments::{FacetProfile, MAX_REGION_CODES, MAX_TOPIC_CODES, SegmentTable};
 
 /// Number of distinct two-letter codes (countries, languages) and an upper bound on topic and
 /// region codes, used to size count arrays.
@@ -150,18 +152,75 @@ pub struct FacetedTopSegmentCollector {
     keep: usize,
     order: RankOrder,
     table: Arc<SegmentTable>,
-    total: u64,
     heap: BinaryHeap<Ranked>,
-    counts: FacetCounts,
+    /// Matching documents per facet profile of the segment.
+    per_profile: Vec<u32>,
+    /// Per profile: whether it passes every filter, once known.
+    passes: Vec<Option<bool>>,
 }
 
-fn count_bits(counts: &mut [u64], mut mask: u64) {
+fn count_bits(counts: &mut [u64], mut mask: u64, times: u64) {
     while mask != 0 {
         let bit = mask.trailing_zeros() as usize;
         if let Some(slot) = counts.get_mut(bit) {
-            *slot += 1;
+            *slot += times;
         }
         mask &= mask - 1;
+    }
+}
+
+/// Which filters a profile passes (status and availability are not facets: they gate all).
+struct Passes {
+    gate: bool,
+    topic: bool,
+    region: bool,
+    country: bool,
+    language: bool,
+}
+
+impl Passes {
+    fn of(filters: &CompiledFilters, profile: &FacetProfile) -> Passes {
+        Passes {
+            gate: filters.available.is_none_or(|wanted| profile.available == wanted)
+                && filters.status.is_none_or(|wanted| profile.status == wanted),
+            topic: filters.topics == 0 || profile.topics & filters.topics != 0,
+            region: filters.regions == 0 || profile.regions & filters.regions != 0,
+            country: filters.countries.is_empty() || filters.countries.contains(&profile.country),
+            language: filters.languages.is_empty()
+                || profile.languages.iter().any(|code| filters.languages.contains(code)),
+        }
+    }
+
+    fn all(&self) -> bool {
+        self.gate && self.topic && self.region && self.country && self.language
+    }
+}
+
+/// Adds `times` documents of one profile to the counts: each dimension counts over the other
+/// dimensions' filters.
+fn tally(counts: &mut FacetCounts, profile: &FacetProfile, passes: &Passes, times: u64) {
+    if !passes.gate {
+        return;
+    }
+    if passes.region && passes.country && passes.language {
+        count_bits(&mut counts.topics, u64::from(profile.topics), times);
+    }
+    if passes.topic && passes.country && passes.language {
+        count_bits(&mut counts.regions, profile.regions, times);
+    }
+    if passes.topic
+        && passes.region
+        && passes.language
+        && let Some(slot) = counts.countries.get_mut(usize::from(profile.country))
+    {
+        *slot += times;
+    }
+    if passes.topic && passes.region && passes.country {
+        for code in &profile.languages {
+            if let Some(slot) = counts.languages.get_mut(usize::from(*code)) {
+                *slot += times;
+            }
+        }
     }
 }
 
@@ -175,15 +234,16 @@ impl Collector for FacetedTopCollector {
             .get(segment_ord as usize)
             .cloned()
             .ok_or_else(|| tantivy::TantivyError::InternalError(format!("no table for segment {segment_ord}")))?;
+        let profiles = table.profiles().len();
         Ok(FacetedTopSegmentCollector {
             segment_ord,
             filters: CompiledFilters::compile(&self.filters),
             keep: self.keep,
             order: self.order,
             table,
-            total: 0,
             heap: BinaryHeap::with_capacity(self.keep + 1),
-            counts: FacetCounts::empty(),
+            per_profile: vec![0; profiles],
+            passes: vec![None; profiles],
         })
     }
 
@@ -214,49 +274,25 @@ impl SegmentCollector for FacetedTopSegmentCollector {
     type Fruit = FacetedTop;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let row = self.table.row(doc);
-        if self.filters.available.is_some_and(|wanted| row.available != wanted)
-            || self.filters.status.is_some_and(|wanted| row.status != wanted)
-        {
+        let profile = self.table.profile_of(doc);
+        let Some(seen) = self.per_profile.get_mut(profile) else {
             return;
-        }
-        let filters = &self.filters;
-        let languages = self.table.languages(doc);
-        let pass_topic = filters.topics == 0 || row.topics & filters.topics != 0;
-        let pass_region = filters.regions == 0 || row.regions & filters.regions != 0;
-        let pass_country = filters.countries.is_empty() || filters.countries.contains(&row.country);
-        let pass_language =
-            filters.languages.is_empty() || languages.iter().any(|code| filters.languages.contains(code));
-        if pass_region && pass_country && pass_language {
-            count_bits(&mut self.counts.topics, u64::from(row.topics));
-        }
-        if pass_topic && pass_country && pass_language {
-            count_bits(&mut self.counts.regions, row.regions);
-        }
-        if pass_topic
-            && pass_region
-            && pass_language
-            && let Some(slot) = self.counts.countries.get_mut(usize::from(row.country))
-        {
-            *slot += 1;
-        }
-        if pass_topic && pass_region && pass_country {
-            for code in languages {
-                if let Some(slot) = self.counts.languages.get_mut(usize::from(*code)) {
-                    *slot += 1;
-                }
+        };
+        *seen += 1;
+        let passes = match self.passes[profile] {
+            Some(passes) => passes,
+            None => {
+                let passes = Passes::of(&self.filters, &self.table.profiles()[profile]).all();
+                self.passes[profile] = Some(passes);
+                passes
             }
-        }
-        if !(pass_topic && pass_region && pass_country && pass_language) {
-            return;
-        }
-        self.total += 1;
-        if self.keep == 0 {
+        };
+        if !passes || self.keep == 0 {
             return;
         }
         let key = match self.order {
             RankOrder::Score => f64::from(score),
-            RankOrder::NewestFirst => row.updated_at as f64,
+            RankOrder::NewestFirst => self.table.row(doc).updated_at as f64,
         };
         let candidate = Ranked {
             key,
@@ -277,10 +313,18 @@ impl SegmentCollector for FacetedTopSegmentCollector {
             .map(|ranked| (ranked.key, ranked.address))
             .collect();
         top.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
-        FacetedTop {
-            total: self.total,
-            top,
-            counts: self.counts,
+        let mut counts = FacetCounts::empty();
+        let mut total = 0;
+        for (profile, seen) in self.table.profiles().iter().zip(&self.per_profile) {
+            if *seen == 0 {
+                continue;
+            }
+            let passes = Passes::of(&self.filters, profile);
+            if passes.all() {
+                total += u64::from(*seen);
+            }
+            tally(&mut counts, profile, &passes, u64::from(*seen));
         }
+        FacetedTop { total, top, counts }
     }
 }

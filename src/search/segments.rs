@@ -35,9 +35,25 @@ pub struct DocRow {
     pub text_language: u8,
 }
 
+/// What filters and facets read of a document. Documents share few distinct profiles (a few
+/// thousand among 100k generated experts), so a pass over the matches counts profiles, one
+/// increment per document, and turns them into facet counts once per profile.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FacetProfile {
+    pub topics: u32,
+    pub regions: u64,
+    pub country: u16,
+    pub languages: Vec<u16>,
+    pub status: u8,
+    pub available: bool,
+}
+
 pub struct SegmentTable {
     ids: StrColumn,
     rows: Vec<DocRow>,
+    /// The distinct facet profiles of the segment, and each document's.
+    profiles: Vec<FacetProfile>,
+    profile_of: Vec<u32>,
     /// For cases: the ids of the experts each case names.
     linked: LinkColumn,
     /// Languages of documents with more than `INLINE_LANGUAGES`.
@@ -66,6 +82,17 @@ impl SegmentTable {
             text_language: 0,
         };
         self.rows.get(doc as usize).unwrap_or(&EMPTY)
+    }
+
+    /// The position of a document's facet profile in `profiles()`.
+    pub fn profile_of(&self, doc: DocId) -> usize {
+        self.profile_of.get(doc as usize).map_or(0, |profile| *profile as usize)
+    }
+
+    /// The segment's distinct facet profiles (at least one, so that `profile_of` always points
+    /// at one).
+    pub fn profiles(&self) -> &[FacetProfile] {
+        &self.profiles
     }
 
     /// The expert ids a case names (none for experts).
@@ -149,12 +176,42 @@ impl SegmentTable {
             }
             rows.push(row);
         }
-        Ok(SegmentTable {
+        let mut table = SegmentTable {
             ids,
             rows,
+            profiles: Vec::new(),
+            profile_of: Vec::new(),
             linked,
             extra_languages,
-        })
+        };
+        table.assign_profiles();
+        Ok(table)
+    }
+}
+
+impl SegmentTable {
+    fn assign_profiles(&mut self) {
+        let mut positions: HashMap<FacetProfile, u32> = HashMap::new();
+        let mut profile_of = Vec::with_capacity(self.rows.len());
+        for doc in 0..self.rows.len() as DocId {
+            let row = self.row(doc);
+            let profile = FacetProfile {
+                topics: row.topics,
+                regions: row.regions,
+                country: row.country,
+                languages: self.languages(doc).to_vec(),
+                status: row.status,
+                available: row.available,
+            };
+            let next = u32::try_from(positions.len()).unwrap_or(u32::MAX);
+            profile_of.push(*positions.entry(profile).or_insert(next));
+        }
+        let mut profiles = vec![FacetProfile::default(); positions.len().max(1)];
+        for (profile, position) in positions {
+            profiles[position as usize] = profile;
+        }
+        self.profiles = profiles;
+        self.profile_of = profile_of;
     }
 }
 
