@@ -1,5 +1,8 @@
-//! Ranking quality floors on the judged set in `fixtures/eval/`, so that quality cannot
+//! Ranking quality floors on the judged sets in `fixtures/eval/`, so that quality cannot
 //! silently regress, and the hard constraints over every judged match request.
+//!
+//! The floors sit 0.005 below the figures measured on 2026-12-03 (textbook set: match 0.984,
+//! search 0.979; plain-word set: match 0.818, search 0.732): speed work may not cost more.
 
 use std::path::Path;
 
@@ -29,11 +32,15 @@ fn ranking_quality_stays_above_its_floor_and_well_above_plain_bm25() {
     let (app, _dir) = evaluation::demo_app().expect("demo");
     let summary = evaluation::evaluate(&app, &requests).expect("evaluation");
     assert!(
-        summary.matching.ndcg >= 0.90,
+        summary.matching.ndcg >= 0.979,
         "match nDCG@10 {:.3}",
         summary.matching.ndcg
     );
-    assert!(summary.search.ndcg >= 0.85, "search nDCG@10 {:.3}", summary.search.ndcg);
+    assert!(
+        summary.search.ndcg >= 0.974,
+        "search nDCG@10 {:.3}",
+        summary.search.ndcg
+    );
     assert!(
         summary.matching.ndcg - summary.matching.baseline_ndcg >= 0.25,
         "{:?}",
@@ -61,11 +68,15 @@ fn plain_words_are_understood_above_their_floor_on_a_set_plain_bm25_fails() {
     assert!(summary.matching.baseline_ndcg < 0.40, "{:?}", summary.matching);
     assert!(summary.search.baseline_ndcg < 0.40, "{:?}", summary.search);
     assert!(
-        summary.matching.ndcg >= 0.80,
+        summary.matching.ndcg >= 0.813,
         "match nDCG@10 {:.3}",
         summary.matching.ndcg
     );
-    assert!(summary.search.ndcg >= 0.71, "search nDCG@10 {:.3}", summary.search.ndcg);
+    assert!(
+        summary.search.ndcg >= 0.727,
+        "search nDCG@10 {:.3}",
+        summary.search.ndcg
+    );
 }
 
 #[test]
