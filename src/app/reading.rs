@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::{App, AppError};
 use crate::domain::Topic;
-use crate::reading::{self, Evidence, Example, ReadTopic, TopicModel};
+use crate::reading::{self, Evidence, Example, ReadTopic, TopicModel, Trainer};
 use crate::search::AnalysedQuery;
 use crate::text::TextLanguage;
 
@@ -81,59 +81,52 @@ impl App {
             .clone()
     }
 
-    /// The examples to learn from: the vocabulary's terms and cues, tagged profiles and cases.
-    fn training_examples(&self) -> Result<Vec<Example>, AppError> {
+    /// Learns from the vocabulary's terms and cues, then every tagged profile and case, one
+    /// at a time. `None` when the service began to stop meanwhile.
+    fn learn_from_data(&self) -> Result<Option<TopicModel>, AppError> {
         let analyzers = self.analyzers();
-        let mut examples = reading::vocabulary_examples(self.vocabulary(), analyzers);
-        let topics_of = |topics: &[Topic]| {
-            topics
-                .iter()
-                .copied()
-                .filter(|topic| !topic.is_area())
-                .collect::<Vec<_>>()
+        let mut trainer = Trainer::default();
+        for example in reading::vocabulary_examples(self.vocabulary(), analyzers) {
+            trainer.add(example);
+        }
+        let mut learn = |topics: &[Topic], text: String, language: TextLanguage| {
+            let topics: Vec<Topic> = topics.iter().copied().filter(|topic| !topic.is_area()).collect();
+            if !topics.is_empty() {
+                trainer.add(Example {
+                    features: reading::features(analyzers, &text, language),
+                    topics,
+                    weight: 1.0,
+                });
+            }
+            !self.is_shutting_down()
         };
         self.store().scan_experts(&mut |expert| {
-            let topics = topics_of(&expert.record.topics);
-            if !topics.is_empty() {
-                let language = crate::search::expert_text_language(&expert.record);
-                let text = format!(
-                    "{}\n{}\n{}",
-                    expert.record.position.as_deref().unwrap_or_default(),
-                    expert.record.expertise,
-                    expert.record.bio.as_deref().unwrap_or_default()
-                );
-                examples.push(Example {
-                    features: reading::features(analyzers, &text, language),
-                    topics,
-                    weight: 1.0,
-                });
-            }
-            !self.is_shutting_down()
+            let record = &expert.record;
+            let text = format!(
+                "{}\n{}\n{}",
+                record.position.as_deref().unwrap_or_default(),
+                record.expertise,
+                record.bio.as_deref().unwrap_or_default()
+            );
+            learn(&record.topics, text, crate::search::expert_text_language(record))
         })?;
         self.store().scan_cases(&mut |case| {
-            let topics = topics_of(&case.record.topics);
-            if !topics.is_empty() {
-                let language = crate::search::case_text_language(&case.record);
-                let text = format!("{}\n{}", case.record.title, case.record.summary);
-                examples.push(Example {
-                    features: reading::features(analyzers, &text, language),
-                    topics,
-                    weight: 1.0,
-                });
-            }
-            !self.is_shutting_down()
+            let record = &case.record;
+            let text = format!("{}\n{}", record.title, record.summary);
+            learn(&record.topics, text, crate::search::case_text_language(record))
         })?;
-        Ok(examples)
+        if self.is_shutting_down() {
+            return Ok(None);
+        }
+        Ok(Some(trainer.finish()))
     }
 
     /// Learns the model from the current data and puts it in use.
     pub(crate) fn retrain(&self) -> Result<(), AppError> {
         let started = Instant::now();
-        let examples = self.training_examples()?;
-        if self.is_shutting_down() {
+        let Some(model) = self.learn_from_data()? else {
             return Ok(());
-        }
-        let model = TopicModel::train(examples);
+        };
         self.inner
             .learning
             .last_training_ms

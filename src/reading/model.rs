@@ -44,41 +44,50 @@ pub struct TopicModel {
     examples: usize,
 }
 
-impl TopicModel {
-    /// Learns the associations from labelled examples (examples without topics are skipped).
-    pub fn train(examples: impl IntoIterator<Item = Example>) -> TopicModel {
-        let mut topic_mass: HashMap<Topic, f32> = HashMap::new();
-        // Per feature and topic: the examples' weight, and how many examples.
-        let mut joint: HashMap<Feature, HashMap<Topic, (f32, u32)>> = HashMap::new();
-        let mut count = 0;
-        for example in examples {
-            if example.topics.is_empty() || example.features.is_empty() || example.weight <= 0.0 {
-                continue;
-            }
-            count += 1;
+/// Learning as the examples arrive, so that a large store is learned from without holding
+/// every example's features at once (at 130k records that was a gigabyte of short strings).
+#[derive(Default)]
+pub struct Trainer {
+    topic_mass: HashMap<Topic, f32>,
+    /// Per feature: the examples' weight per topic (few topics per feature, so a list).
+    joint: HashMap<Feature, Vec<(Topic, f32)>>,
+    count: usize,
+}
+
+impl Trainer {
+    /// Counts one example (one without topics, features or weight is skipped).
+    pub fn add(&mut self, example: Example) {
+        if example.topics.is_empty() || example.features.is_empty() || example.weight <= 0.0 {
+            return;
+        }
+        self.count += 1;
+        for topic in &example.topics {
+            *self.topic_mass.entry(*topic).or_default() += example.weight;
+        }
+        for feature in example.features {
+            let by_topic = self.joint.entry(feature).or_default();
             for topic in &example.topics {
-                *topic_mass.entry(*topic).or_default() += example.weight;
-            }
-            for feature in example.features {
-                let by_topic = joint.entry(feature).or_default();
-                for topic in &example.topics {
-                    let entry = by_topic.entry(*topic).or_default();
-                    entry.0 += example.weight;
-                    entry.1 += 1;
+                match by_topic.iter_mut().find(|(known, _)| known == topic) {
+                    Some((_, mass)) => *mass += example.weight,
+                    None => by_topic.push((*topic, example.weight)),
                 }
             }
         }
-        let total: f32 = topic_mass.values().sum();
+    }
+
+    /// The associations learned from everything added.
+    pub fn finish(self) -> TopicModel {
+        let total: f32 = self.topic_mass.values().sum();
         let mut associations = HashMap::new();
-        for (feature, by_topic) in joint {
-            let feature_mass: f32 = by_topic.values().map(|(mass, _)| mass).sum();
+        for (feature, by_topic) in self.joint {
+            let feature_mass: f32 = by_topic.iter().map(|(_, mass)| mass).sum();
             if feature_mass < LEAST_EVIDENCE {
                 continue;
             }
             let mut weights: Vec<(Topic, f32)> = by_topic
                 .into_iter()
-                .filter_map(|(topic, (mass, _examples))| {
-                    let prior = topic_mass.get(&topic).copied().unwrap_or(0.0) / total.max(f32::EPSILON);
+                .filter_map(|(topic, mass)| {
+                    let prior = self.topic_mass.get(&topic).copied().unwrap_or(0.0) / total.max(f32::EPSILON);
                     let posterior = (mass + SMOOTHING * prior) / (feature_mass + SMOOTHING);
                     // One example may use a word by chance; several using it make it a signal.
                     let confidence = mass / (mass + 1.0);
@@ -94,8 +103,19 @@ impl TopicModel {
         }
         TopicModel {
             associations,
-            examples: count,
+            examples: self.count,
         }
+    }
+}
+
+impl TopicModel {
+    /// Learns the associations from labelled examples (examples without topics are skipped).
+    pub fn train(examples: impl IntoIterator<Item = Example>) -> TopicModel {
+        let mut trainer = Trainer::default();
+        for example in examples {
+            trainer.add(example);
+        }
+        trainer.finish()
     }
 
     /// How many examples it learned from.
