@@ -36,6 +36,25 @@ fn setting(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// Waits (up to two minutes) until the server has learned from its data, so that the runs time
+/// the steady state and not the first background training competing for the cores.
+async fn wait_for_learning(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        let settled = match client.get(format!("{base}/readyz")).send().await {
+            Ok(response) => response
+                .json::<Value>()
+                .await
+                .is_ok_and(|body| body["learning"] == "settled"),
+            Err(_) => false,
+        };
+        if settled {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn send(client: &reqwest::Client, base: &str, request: &Request) -> bool {
     let response = match request {
         Request::Search { query } => client.get(format!("{base}/v1/experts?{query}")).send().await,
@@ -270,6 +289,7 @@ fn main() {
         let results = runtime.block_on(async {
             // Warm-up: every request once (page cache, per-segment tables).
             let client = reqwest::Client::new();
+            wait_for_learning(&client, &base).await;
             for (_, request) in searches.iter().chain(&matches) {
                 send(&client, &base, request).await;
             }
@@ -288,6 +308,7 @@ fn main() {
         let base = server.base.clone();
         let (search_cached, match_cached) = runtime.block_on(async {
             let client = reqwest::Client::new();
+            wait_for_learning(&client, &base).await;
             for (_, request) in searches.iter().chain(&matches) {
                 send(&client, &base, request).await;
             }

@@ -34,6 +34,7 @@ pub async fn readyz(State(state): State<HttpState>) -> Response {
         "index_seq": readiness.index_seq,
         "indexed_experts": readiness.indexed_experts,
         "indexed_cases": readiness.indexed_cases,
+        "learning": if state.app.learning_settled() { "settled" } else { "learning" },
     });
     if readiness.is_ready() {
         Json(body).into_response()
