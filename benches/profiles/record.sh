@@ -6,7 +6,7 @@
 #   benches/profiles/record.sh match_long_multilingual_challenge 100000
 #   benches/profiles/record.sh import 10000
 #
-# Needs `perf` (Debian: linux-perf) and inferno (`cargo install inferno`). The benchmark
+# Needs `perf` (Debian: linux-perf); the flame graph also needs inferno (`cargo install inferno`). The benchmark
 # datasets are built by the benches on first use (target/bench-data/).
 set -euo pipefail
 
@@ -19,7 +19,6 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 command -v perf >/dev/null || { echo "perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
-command -v inferno-flamegraph >/dev/null || { echo "inferno is not installed (cargo install inferno)" >&2; exit 1; }
 
 cd "$root"
 export CITYPEERS_BENCH_SIZES="$size"
@@ -36,18 +35,31 @@ if [ "$name" = import ]; then
     perf record -F 499 --call-graph dwarf,16384 -o "$work/perf.data" -- \
         target/release/citypeers import --data "$work/data" --kind experts "$generated/experts.jsonl" >/dev/null
 else
-    # Build the dataset outside the recording, then profile only the benchmark's samples.
+    # Build the dataset outside the recording, then profile only the benchmark's own work:
+    # the run starts, the first background training of the topic model ends (the benchmark
+    # waits for it), and only then does perf attach, for 12 seconds of requests of the kind.
     cargo bench --bench engine -- "$name" >/dev/null
     binary="$(cargo bench --bench engine --no-run --message-format=json 2>/dev/null \
         | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)"
-    # Enough samples for a stable picture: 1,500 requests of the kind, rotating.
-    perf record -F 499 --call-graph dwarf,16384 -o "$work/perf.data" -- \
-        "$binary" --bench --sample-count 1500 "$name" >/dev/null
+    "$binary" --bench --sample-count 100000 --skip floor "$name" >/dev/null 2>&1 &
+    bench_pid=$!
+    sleep 3
+    for _ in $(seq 1 100); do
+        ps -L -o comm= -p "$bench_pid" | grep -q topic-learning || break
+        sleep 2
+    done
+    perf record -F 999 --call-graph dwarf,16384 -o "$work/perf.data" -p "$bench_pid" -- sleep 12
+    kill "$bench_pid" 2>/dev/null || true
+    wait "$bench_pid" 2>/dev/null || true
 fi
 
-perf script -i "$work/perf.data" 2>/dev/null | inferno-collapse-perf > "$work/folded"
-inferno-flamegraph --minwidth 0.3 --title "citypeers: $name at $size experts" < "$work/folded" > "$out.svg"
-# The same profile as text: functions by inclusive share of the samples (3% and up).
+if command -v inferno-flamegraph >/dev/null; then
+    perf script -i "$work/perf.data" 2>/dev/null | inferno-collapse-perf > "$work/folded"
+    inferno-flamegraph --minwidth 0.3 --title "citypeers: $name at $size experts" < "$work/folded" > "$out.svg"
+else
+    echo "inferno is not installed (cargo install inferno): writing the text profile only" >&2
+fi
+# The profile as text: functions by inclusive share of the samples (3% and up).
 perf report -i "$work/perf.data" --children --stdio --no-call-graph --percent-limit 3 \
     --sort symbol 2>/dev/null | grep -v '^$' | sed -E 's/ {2,}/  /g' | cut -c1-180 > "$out.txt"
-echo "wrote $out.svg and $out.txt"
+echo "wrote $out.txt (and $out.svg with inferno)"
