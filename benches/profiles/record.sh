@@ -38,9 +38,11 @@ else
     # Build the dataset outside the recording, then profile only the benchmark's own work:
     # the run starts, the first background training of the topic model ends (the benchmark
     # waits for it), and only then does perf attach, for 12 seconds of requests of the kind.
-    cargo bench --bench engine -- "$name" >/dev/null
+    if [ ! -f "target/bench-data/data-$size/complete.json" ]; then
+        cargo bench --bench engine -- "$name" >/dev/null
+    fi
     binary="$(cargo bench --bench engine --no-run --message-format=json 2>/dev/null \
-        | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)"
+        | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | grep '/deps/engine-' | tail -1)"
     "$binary" --bench --sample-count 100000 --skip floor "$name" >/dev/null 2>&1 &
     bench_pid=$!
     sleep 3
