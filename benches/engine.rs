@@ -30,23 +30,26 @@ fn sizes() -> Vec<u64> {
     support::sizes()
 }
 
-fn bench_search(bencher: divan::Bencher, size: u64, kind: &str) {
-    let app = app(size);
-    let requests = support::search_requests(kind);
+/// Times `run` on the items in rotation, one per iteration.
+fn rotate<T, R>(bencher: divan::Bencher, items: Vec<T>, run: impl Fn(&T) -> R) {
     let mut next = 0usize;
     bencher.bench_local(|| {
-        next = (next + 1) % requests.len();
-        app.search_experts(&requests[next], true).expect("search")
+        next = (next + 1) % items.len();
+        run(&items[next])
+    });
+}
+
+fn bench_search(bencher: divan::Bencher, size: u64, kind: &str) {
+    let app = app(size);
+    rotate(bencher, support::search_requests(kind), |request| {
+        app.search_experts(request, true).expect("search")
     });
 }
 
 fn bench_match(bencher: divan::Bencher, size: u64, kind: &str) {
     let app = app(size);
-    let requests = support::match_requests(kind);
-    let mut next = 0usize;
-    bencher.bench_local(|| {
-        next = (next + 1) % requests.len();
-        app.match_experts(requests[next].clone()).expect("match")
+    rotate(bencher, support::match_requests(kind), |request| {
+        app.match_experts(request.clone()).expect("match")
     });
 }
 
@@ -57,11 +60,7 @@ fn bench_search_floor(bencher: divan::Bencher, size: u64, kind: &str) {
         .iter()
         .map(|request| app.floor_expert_search(request).expect("floor query"))
         .collect();
-    let mut next = 0usize;
-    bencher.bench_local(|| {
-        next = (next + 1) % floors.len();
-        floors[next].run().expect("floor search")
-    });
+    rotate(bencher, floors, |floor| floor.run().expect("floor search"));
 }
 
 fn bench_match_floor(bencher: divan::Bencher, size: u64, kind: &str) {
@@ -70,11 +69,7 @@ fn bench_match_floor(bencher: divan::Bencher, size: u64, kind: &str) {
         .into_iter()
         .map(|request| app.floor_match(request).expect("floor query"))
         .collect();
-    let mut next = 0usize;
-    bencher.bench_local(|| {
-        next = (next + 1) % floors.len();
-        floors[next].run().expect("floor match")
-    });
+    rotate(bencher, floors, |floor| floor.run().expect("floor match"));
 }
 
 #[divan::bench(args = sizes(), sample_count = 60)]
