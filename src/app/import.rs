@@ -177,6 +177,7 @@ impl App {
         actor: &Actor,
         progress: &mut dyn FnMut(&ImportReport),
     ) -> Result<ImportReport, AppError> {
+        let _learning_waits = self.import_in_progress();
         match kind {
             RecordKind::Expert => self.import_records::<crate::domain::Expert>(reader, format, actor, progress),
             RecordKind::Case => self.import_records::<crate::domain::Case>(reader, format, actor, progress),

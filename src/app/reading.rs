@@ -36,6 +36,8 @@ pub(crate) struct Learning {
     retraining: AtomicBool,
     /// Curated data changed since the last training began.
     stale: AtomicBool,
+    /// Bulk imports running now: their changes wait for the last one to end.
+    imports_running: std::sync::atomic::AtomicUsize,
     /// Trainings running now, and the most ever at once (one learning thread: at most 1, or
     /// 2 with a synchronous training at start or `citypeers reindex`).
     trainings_now: std::sync::atomic::AtomicUsize,
@@ -52,6 +54,7 @@ impl Learning {
             model: RwLock::new(Arc::new(TopicModel::default())),
             retraining: AtomicBool::new(false),
             stale: AtomicBool::new(false),
+            imports_running: std::sync::atomic::AtomicUsize::new(0),
             trainings_now: std::sync::atomic::AtomicUsize::new(0),
             most_trainings_at_once: std::sync::atomic::AtomicUsize::new(0),
             worker: Mutex::new(None),
@@ -90,6 +93,22 @@ fn wait_unless_stopped(waiting: &super::WeakApp, delay: Duration) -> Option<App>
         }
         drop(app);
         std::thread::park_timeout(deadline - now);
+    }
+}
+
+/// Held for the length of a bulk import: its chunks only mark the model stale, and the retrain
+/// they call for is scheduled when the last running import ends. Otherwise a retrain from a
+/// half-imported store takes the core that tantivy's indexing thread needs.
+pub(crate) struct ImportInProgress<'a> {
+    app: &'a App,
+}
+
+impl Drop for ImportInProgress<'_> {
+    fn drop(&mut self) {
+        let learning = &self.app.inner.learning;
+        if learning.imports_running.fetch_sub(1, Ordering::SeqCst) == 1 && learning.stale.load(Ordering::SeqCst) {
+            self.app.curated_data_changed();
+        }
     }
 }
 
@@ -243,6 +262,11 @@ impl App {
         let _ = worker.join();
     }
 
+    pub(crate) fn import_in_progress(&self) -> ImportInProgress<'_> {
+        self.inner.learning.imports_running.fetch_add(1, Ordering::SeqCst);
+        ImportInProgress { app: self }
+    }
+
     /// Whether the learned model reflects the data: trained, and no retrain pending or running
     /// (benchmarks wait for it, so that they time the steady state).
     pub fn learning_settled(&self) -> bool {
@@ -257,6 +281,10 @@ impl App {
     /// took, so that a stream of edits on a large store keeps learning to about a tenth of a
     /// core instead of retraining without pause.
     pub(crate) fn curated_data_changed(&self) {
+        if self.inner.learning.imports_running.load(Ordering::SeqCst) > 0 {
+            self.inner.learning.stale.store(true, Ordering::SeqCst);
+            return;
+        }
         let last_training = Duration::from_millis(self.inner.learning.last_training_ms.load(Ordering::SeqCst));
         self.retrain_in_background(retrain_delay(last_training));
     }
@@ -416,6 +444,33 @@ mod tests {
         }
         assert!(app.learning_settled(), "learning did not settle");
         assert_eq!(app.inner.learning.most_trainings_at_once.load(Ordering::SeqCst), 1);
+        app.shutdown().expect("shutdown");
+    }
+
+    #[test]
+    fn changes_during_an_import_are_learned_once_it_ends() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = crate::app::AppConfig::new(dir.path());
+        config.load_demo_data = true;
+        let app = App::open(config).expect("opens");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !app.learning_settled() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let learning = &app.inner.learning;
+        let import = app.import_in_progress();
+        app.curated_data_changed();
+        app.curated_data_changed();
+        assert!(
+            !learning.retraining.load(Ordering::SeqCst),
+            "no retrain while importing"
+        );
+        assert!(learning.stale.load(Ordering::SeqCst));
+        drop(import);
+        assert!(
+            learning.retraining.load(Ordering::SeqCst),
+            "a retrain is pending after the import"
+        );
         app.shutdown().expect("shutdown");
     }
 }
