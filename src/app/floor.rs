@@ -5,7 +5,7 @@
 use super::listing::ListingParams;
 use super::match_request::MatchInput;
 use super::{App, AppError};
-use crate::search::{AnalysedQuery, FloorQuery, MatchRetrieval, QueryLimits, city_key};
+use crate::search::{FloorQuery, MatchRetrieval};
 
 impl App {
     /// The floor of `GET /v1/experts` with these parameters (published experts only).
@@ -26,10 +26,7 @@ impl App {
             topics: Vec::new(),
             related_topics: Vec::new(),
             languages: request.languages.clone(),
-            exclude_city_key: request
-                .requester_city
-                .as_ref()
-                .map(|(city, country)| city_key(self.analyzers(), city, *country)),
+            exclude_city_key: self.excluded_city_key(&request),
             prefer_regions: Vec::new(),
             prefer_countries: Vec::new(),
             evidence_expert_ids: Vec::new(),
@@ -37,12 +34,5 @@ impl App {
             fill_to: 0,
         };
         Ok(self.engine().floor_match(&retrieval))
-    }
-
-    fn analysed(&self, text: Option<&str>) -> AnalysedQuery {
-        match text {
-            Some(text) => self.engine().analyse(text, &QueryLimits::default()),
-            None => AnalysedQuery::default(),
-        }
     }
 }

@@ -151,6 +151,14 @@ pub fn parse_bool_parameter(field: &str, raw: &str) -> Result<bool, AppError> {
 }
 
 impl App {
+    /// The words of a search text or challenge, as the index reads them (none without text).
+    pub(super) fn analysed(&self, text: Option<&str>) -> AnalysedQuery {
+        match text {
+            Some(text) => self.engine().analyse(text, &QueryLimits::default()),
+            None => AnalysedQuery::default(),
+        }
+    }
+
     pub(super) fn parse_listing(&self, params: &ListingParams, for_experts: bool) -> Result<ParsedListing, AppError> {
         let q = params
             .q
@@ -280,10 +288,7 @@ impl App {
     ) -> Result<ListingPage<R>, AppError> {
         let started = Instant::now();
         let parsed = self.parse_listing(params, R::KIND == crate::domain::RecordKind::Expert)?;
-        let query = match &parsed.q {
-            Some(q) => self.engine().analyse(q, &QueryLimits::default()),
-            None => AnalysedQuery::default(),
-        };
+        let query = self.analysed(parsed.q.as_deref());
         let wanted = self.wanted_topics_of(parsed.q.as_deref(), &query)?;
         if parsed.q.is_some() && query.is_empty() && wanted.is_empty() {
             // Text with nothing to search for (only stop words, or words too long to be

@@ -11,7 +11,7 @@ use super::{App, AppError};
 use crate::domain::{CountryCode, RecordId, Status, Topic};
 use crate::matching::{self, CaseEvidence, MatchContext, RankedMatch, ReasonLabels, WantedTopic};
 use crate::reading::ReadTopic;
-use crate::search::{AnalysedQuery, MatchRetrieval, QueryLimits, city_key};
+use crate::search::{AnalysedQuery, MatchRetrieval, city_key};
 use crate::vocab::Place;
 
 /// Weight of a topic the requester chose explicitly, against at most 1 for one read from text.
@@ -81,12 +81,17 @@ impl App {
         })
     }
 
+    /// The requester's own city, whose experts a match leaves out.
+    pub(super) fn excluded_city_key(&self, request: &ValidMatch) -> Option<u64> {
+        request
+            .requester_city
+            .as_ref()
+            .map(|(city, country)| city_key(self.analyzers(), city, *country))
+    }
+
     /// The topics the requester chose (weighing most) and those read from the challenge.
     fn read_request(&self, request: &ValidMatch) -> Result<RequestReading, AppError> {
-        let query = match &request.challenge {
-            Some(text) => self.engine().analyse(text, &QueryLimits::default()),
-            None => AnalysedQuery::default(),
-        };
+        let query = self.analysed(request.challenge.as_deref());
         let read = match &request.challenge {
             Some(text) => self.read_topics(text, &query)?,
             None => Vec::new(),
@@ -157,10 +162,7 @@ impl App {
             topics,
             related_topics,
             languages: request.languages.clone(),
-            exclude_city_key: request
-                .requester_city
-                .as_ref()
-                .map(|(city, country)| city_key(self.analyzers(), city, *country)),
+            exclude_city_key: self.excluded_city_key(request),
             prefer_regions: preferences.regions.clone(),
             prefer_countries: preferences
                 .countries

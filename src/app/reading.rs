@@ -392,6 +392,20 @@ impl App {
 mod tests {
     use super::*;
 
+    fn demo_config(dir: &std::path::Path) -> crate::app::AppConfig {
+        let mut config = crate::app::AppConfig::new(dir);
+        config.load_demo_data = true;
+        config
+    }
+
+    /// Waits (at most a minute) until the learned model reflects the data.
+    fn wait_until_settled(app: &App) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !app.learning_settled() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     #[test]
     fn retraining_waits_in_proportion_to_how_long_training_takes() {
         let check = |last_training_ms: u64, expected_ms: u64| {
@@ -410,17 +424,12 @@ mod tests {
     #[test]
     fn a_stopped_service_can_be_opened_again_at_once_while_learning_was_under_way() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = || {
-            let mut config = crate::app::AppConfig::new(dir.path());
-            config.load_demo_data = true;
-            config
-        };
         for delay in [Duration::ZERO, Duration::from_secs(60)] {
-            let app = App::open(config()).expect("opens");
+            let app = App::open(demo_config(dir.path())).expect("opens");
             app.retrain_in_background(delay);
             app.shutdown().expect("shutdown");
             drop(app);
-            let again = App::open(config()).expect("the store is free again");
+            let again = App::open(demo_config(dir.path())).expect("the store is free again");
             again.shutdown().expect("shutdown");
         }
     }
@@ -431,17 +440,12 @@ mod tests {
     #[test]
     fn a_burst_of_curated_changes_trains_one_model_at_a_time_and_settles() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = crate::app::AppConfig::new(dir.path());
-        config.load_demo_data = true;
-        let app = App::open(config).expect("opens");
+        let app = App::open(demo_config(dir.path())).expect("opens");
         for _ in 0..40 {
             app.retrain_in_background(Duration::ZERO);
             std::thread::sleep(Duration::from_millis(5));
         }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !app.learning_settled() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_until_settled(&app);
         assert!(app.learning_settled(), "learning did not settle");
         assert_eq!(app.inner.learning.most_trainings_at_once.load(Ordering::SeqCst), 1);
         app.shutdown().expect("shutdown");
@@ -450,13 +454,8 @@ mod tests {
     #[test]
     fn changes_during_an_import_are_learned_once_it_ends() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = crate::app::AppConfig::new(dir.path());
-        config.load_demo_data = true;
-        let app = App::open(config).expect("opens");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !app.learning_settled() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let app = App::open(demo_config(dir.path())).expect("opens");
+        wait_until_settled(&app);
         let learning = &app.inner.learning;
         let import = app.import_in_progress();
         app.curated_data_changed();
