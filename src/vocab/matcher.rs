@@ -327,13 +327,12 @@ impl TopicMatcher {
                 };
                 for &phrase_index in candidates {
                     let phrase = &self.phrases[phrase_index];
-                    let end = start + phrase.stems.len();
-                    if end > stems.len() || stems[start..end] != phrase.stems[..] {
+                    let Some(closeness) = phrase_occurs_at(&phrase.stems, &stems[start..]) else {
                         continue;
-                    }
+                    };
                     let entry = found.entry(phrase.topic).or_default();
                     if !entry.terms.contains(&phrase.text) {
-                        let weight = weight_of_term(&phrase.text) * phrase.weight * weight_factor;
+                        let weight = weight_of_term(&phrase.text) * phrase.weight * weight_factor * closeness;
                         entry.weight += weight;
                         entry.terms.push(phrase.text.clone());
                         entry.term_weights.push(weight);
@@ -391,6 +390,30 @@ impl TopicMatcher {
             }
         }
     }
+}
+
+/// How many other words may stand between two words of a phrase that still counts, loosely
+/// ("rues plongées dans le noir" says "rues dans le noir").
+const MOST_WORDS_BETWEEN: usize = 1;
+/// What a phrase found with words between its own counts, against 1 for an exact occurrence.
+const LOOSE_OCCURRENCE: f32 = 0.6;
+
+/// Whether `phrase` occurs at the start of `stems`: 1 when its words follow each other, the
+/// loose factor when other words stand between them (at most `MOST_WORDS_BETWEEN` each time).
+fn phrase_occurs_at(phrase: &[String], stems: &[String]) -> Option<f32> {
+    if stems.get(..phrase.len()) == Some(phrase) {
+        return Some(1.0);
+    }
+    let (first, rest) = phrase.split_first()?;
+    if rest.is_empty() || stems.first() != Some(first) {
+        return None;
+    }
+    let mut position = 0;
+    for stem in rest {
+        let mut window = stems.get(position + 1..)?.iter().take(MOST_WORDS_BETWEEN + 1);
+        position += 1 + window.position(|candidate| candidate == stem)?;
+    }
+    Some(LOOSE_OCCURRENCE)
 }
 
 fn phrases_equal(phrase: &Phrase, topic: Topic, stems: &[String]) -> bool {
@@ -476,5 +499,52 @@ impl TopicMatcher {
             }
         }
         spans
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stems(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_string).collect()
+    }
+
+    fn check(phrase: &str, text: &str, expected: Option<f32>) {
+        assert_eq!(
+            phrase_occurs_at(&stems(phrase), &stems(text)),
+            expected,
+            "{phrase:?} in {text:?}"
+        );
+    }
+
+    #[test]
+    fn a_phrase_occurs_exactly_or_loosely_at_the_start() {
+        check("rue noir", "rue noir nuit", Some(1.0));
+        check("rue noir", "rue plong noir nuit", Some(LOOSE_OCCURRENCE));
+        check("rue noir", "rue plong dan noir", None);
+        check("rue noir", "noir rue", None);
+        check("rue noir", "rue", None);
+        check("a b c", "a x b x c", Some(LOOSE_OCCURRENCE));
+        check("a b c", "a x x b c", None);
+        check("sperrmull", "sperrmull", Some(1.0));
+        check("sperrmull", "sperr mull", None);
+    }
+
+    #[test]
+    fn words_between_a_cue_s_words_still_read_as_its_topic_but_weigh_less() {
+        let analyzers = Analyzers::new();
+        let vocabulary = crate::vocab::Vocabulary::built_in(&analyzers).expect("vocabulary");
+        let strength = |text: &str| {
+            vocabulary
+                .matcher
+                .detect(&analyzers, text, &[TextLanguage::French])
+                .into_iter()
+                .find(|found| found.topic == Topic::Energy)
+                .map(|found| found.strength)
+        };
+        let exact = strength("les rues dans le noir").expect("the cue as written");
+        let loose = strength("les rues plongées dans le noir").expect("with a word between");
+        assert!(loose < exact, "{loose} < {exact}");
     }
 }
