@@ -162,6 +162,7 @@ impl App {
                     features: reading::features(analyzers, &text, language),
                     topics,
                     weight: 1.0,
+                    is_record: true,
                 });
             }
             !self.is_shutting_down()

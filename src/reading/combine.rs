@@ -35,7 +35,7 @@ impl Default for ReadingSettings {
     fn default() -> Self {
         ReadingSettings {
             vocabulary: 1.0,
-            learned: 0.4,
+            learned: 0.5,
             feedback: 0.5,
             feedback_records: 10,
             least_evidence: 0.6,

@@ -29,6 +29,7 @@ pub fn vocabulary_examples(vocabulary: &Vocabulary, analyzers: &Analyzers) -> Ve
                 features: features(analyzers, term, *language),
                 topics: vec![entry.topic],
                 weight: TERM_EXAMPLE_WEIGHT,
+                is_record: false,
             });
         }
     }
@@ -37,6 +38,7 @@ pub fn vocabulary_examples(vocabulary: &Vocabulary, analyzers: &Analyzers) -> Ve
             features: features(analyzers, &cue.text, cue.language),
             topics: vec![cue.topic],
             weight: CUE_EXAMPLE_WEIGHT,
+            is_record: false,
         });
     }
     examples

@@ -17,6 +17,9 @@ pub struct Example {
     pub topics: Vec<Topic>,
     /// How much the example counts (a curated term more than a profile).
     pub weight: f32,
+    /// Whether it is a profile's or a case's text (which also shows how common a word is in
+    /// the platform's writing) rather than a curated term or cue.
+    pub is_record: bool,
 }
 
 /// How strongly a text reads as a topic, and the features that say so (strongest first).
@@ -37,6 +40,10 @@ const LEAST_EVIDENCE: f32 = 1.5;
 const WEAKEST_WEIGHT: f32 = 0.15;
 /// How many features are kept to explain a score.
 const EXPLAINED_FEATURES: usize = 4;
+/// A feature in at most this share of the profiles and cases is specific; a more common one
+/// ("every", "faire", "Jahren") weighs less, down to nothing for one every record uses, even
+/// when a curated cue happens to use it.
+const SPECIFIC_SHARE: f32 = 0.01;
 
 #[derive(Default)]
 pub struct TopicModel {
@@ -50,8 +57,16 @@ pub struct TopicModel {
 pub struct Trainer {
     topic_mass: HashMap<Topic, f32>,
     /// Per feature: the examples' weight per topic (few topics per feature, so a list).
-    joint: HashMap<Feature, Vec<(Topic, f32)>>,
+    joint: HashMap<Feature, FeatureCounts>,
     count: usize,
+    records: usize,
+}
+
+#[derive(Default)]
+struct FeatureCounts {
+    by_topic: Vec<(Topic, f32)>,
+    /// How many record examples hold it.
+    records: u32,
 }
 
 impl Trainer {
@@ -61,11 +76,14 @@ impl Trainer {
             return;
         }
         self.count += 1;
+        self.records += usize::from(example.is_record);
         for topic in &example.topics {
             *self.topic_mass.entry(*topic).or_default() += example.weight;
         }
         for feature in example.features {
-            let by_topic = self.joint.entry(feature).or_default();
+            let counts = self.joint.entry(feature).or_default();
+            counts.records += u32::from(example.is_record);
+            let by_topic = &mut counts.by_topic;
             for topic in &example.topics {
                 match by_topic.iter_mut().find(|(known, _)| known == topic) {
                     Some((_, mass)) => *mass += example.weight,
@@ -79,19 +97,21 @@ impl Trainer {
     pub fn finish(self) -> TopicModel {
         let total: f32 = self.topic_mass.values().sum();
         let mut associations = HashMap::new();
-        for (feature, by_topic) in self.joint {
-            let feature_mass: f32 = by_topic.iter().map(|(_, mass)| mass).sum();
+        for (feature, counts) in self.joint {
+            let feature_mass: f32 = counts.by_topic.iter().map(|(_, mass)| mass).sum();
             if feature_mass < LEAST_EVIDENCE {
                 continue;
             }
-            let mut weights: Vec<(Topic, f32)> = by_topic
+            let specificity = specificity(counts.records, self.records);
+            let mut weights: Vec<(Topic, f32)> = counts
+                .by_topic
                 .into_iter()
                 .filter_map(|(topic, mass)| {
                     let prior = self.topic_mass.get(&topic).copied().unwrap_or(0.0) / total.max(f32::EPSILON);
                     let posterior = (mass + SMOOTHING * prior) / (feature_mass + SMOOTHING);
                     // One example may use a word by chance; several using it make it a signal.
                     let confidence = mass / (mass + 1.0);
-                    let weight = (posterior / prior.max(f32::EPSILON)).ln() * confidence;
+                    let weight = (posterior / prior.max(f32::EPSILON)).ln() * confidence * specificity;
                     (weight >= WEAKEST_WEIGHT).then_some((topic, weight))
                 })
                 .collect();
@@ -106,6 +126,16 @@ impl Trainer {
             examples: self.count,
         }
     }
+}
+
+/// 1 for a feature in at most `SPECIFIC_SHARE` of the records, falling with the log of its
+/// share to 0 for one in every record.
+fn specificity(records_with: u32, records: usize) -> f32 {
+    if records == 0 || records_with == 0 {
+        return 1.0;
+    }
+    let share = (records_with as f32 / records as f32).min(1.0);
+    (share.ln() / SPECIFIC_SHARE.ln()).clamp(0.0, 1.0)
 }
 
 impl TopicModel {
@@ -187,6 +217,7 @@ mod tests {
                 .collect(),
             topics: topics.to_vec(),
             weight,
+            is_record: false,
         }
     }
 
@@ -212,6 +243,39 @@ mod tests {
             Some(expected_first),
             "{words:?}: {read:?}"
         );
+    }
+
+    #[test]
+    fn words_common_in_the_records_weigh_less() {
+        let check = |records_with: u32, records: usize, expected: f32| {
+            let found = specificity(records_with, records);
+            assert!((found - expected).abs() < 1e-4, "{records_with} of {records}: {found}");
+        };
+        check(0, 0, 1.0);
+        check(0, 500, 1.0);
+        check(5, 500, 1.0);
+        check(50, 500, 0.5);
+        check(500, 500, 0.0);
+        check(900, 500, 0.0);
+    }
+
+    #[test]
+    fn a_word_a_curated_cue_uses_counts_nothing_when_every_profile_uses_it() {
+        let topics = [Topic::Mobility, Topic::Waste, Topic::Housing, Topic::Energy];
+        let mut examples: Vec<Example> = (0..40)
+            .map(|index| Example {
+                is_record: true,
+                ..example(&["every", "town"], &[topics[index % topics.len()]], 1.0)
+            })
+            .collect();
+        examples.push(example(&["every", "flood"], &[Topic::FloodRisk], 6.0));
+        let model = TopicModel::train(examples);
+        let weight_of = |word: &str| {
+            let features = [(TextLanguage::English, word.to_string())].into_iter().collect();
+            model.read(&features, 1.0).first().map_or(0.0, |score| score.score)
+        };
+        assert_eq!(weight_of("every"), 0.0);
+        assert!(weight_of("flood") > 1.0, "flood: {}", weight_of("flood"));
     }
 
     #[test]
