@@ -2,7 +2,9 @@
 //! and cues (hand-curated, so they weigh most), tagged profiles and cases with topics. A
 //! feature (a stem or a pair of stems, in its language) is associated with a topic when texts
 //! about that topic hold it more often than texts overall: the weight is the log of that lift,
-//! smoothed towards the topic's share. Reading a text adds up the weights of its features.
+//! smoothed towards the topic's share. Reading a text adds up the weights of its features;
+//! a text long enough to say what it is not about also counts, a little, what its words say
+//! against the topics they are not associated with (a naive Bayes reading, damped).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -47,9 +49,23 @@ const SPECIFIC_SHARE: f32 = 0.01;
 
 #[derive(Default)]
 pub struct TopicModel {
-    associations: HashMap<Feature, Vec<(Topic, f32)>>,
+    associations: HashMap<Feature, Association>,
     examples: usize,
 }
+
+/// What one feature says: for the topics it is associated with, how strongly; against every
+/// other topic, how much (≤ 0: texts that use it are less often about them).
+struct Association {
+    weights: Vec<(Topic, f32)>,
+    against_others: f32,
+}
+
+/// What a feature says against the topics it is not associated with counts this much…
+const AGAINST_FACTOR: f32 = 0.3;
+/// …and only in a text with at least this many features (about a sentence of a dozen words):
+/// a short query's few words are each evidence of what it is about, a long text's words also
+/// weigh competing readings against each other.
+const LEAST_FEATURES_FOR_AGAINST: usize = 24;
 
 /// Learning as the examples arrive, so that a large store is learned from without holding
 /// every example's features at once (at 130k records that was a gigabyte of short strings).
@@ -119,7 +135,16 @@ impl Trainer {
                 continue;
             }
             weights.sort_by(|left, right| right.1.total_cmp(&left.1).then(left.0.cmp(&right.0)));
-            associations.insert(feature, weights);
+            // A topic the feature was never seen with: posterior SMOOTHING × prior / (mass +
+            // SMOOTHING), so its log lift no longer depends on the topic.
+            let against_others = (SMOOTHING / (feature_mass + SMOOTHING)).ln() * specificity * AGAINST_FACTOR;
+            associations.insert(
+                feature,
+                Association {
+                    weights,
+                    against_others,
+                },
+            );
         }
         TopicModel {
             associations,
@@ -162,10 +187,10 @@ impl TopicModel {
     pub fn read(&self, features: &BTreeSet<Feature>, factor: f32) -> Vec<TopicScore> {
         let mut scores: HashMap<Topic, TopicScore> = HashMap::new();
         for feature in features {
-            let Some(weights) = self.associations.get(feature) else {
+            let Some(association) = self.associations.get(feature) else {
                 continue;
             };
-            for (topic, weight) in weights {
+            for (topic, weight) in &association.weights {
                 let entry = scores.entry(*topic).or_insert_with(|| TopicScore {
                     topic: *topic,
                     score: 0.0,
@@ -175,7 +200,10 @@ impl TopicModel {
                 entry.because.push((feature.1.clone(), weight * factor));
             }
         }
-        let mut scores: Vec<TopicScore> = scores.into_values().collect();
+        if features.len() >= LEAST_FEATURES_FOR_AGAINST {
+            self.count_against(features, factor, &mut scores);
+        }
+        let mut scores: Vec<TopicScore> = scores.into_values().filter(|score| score.score > 0.0).collect();
         for score in &mut scores {
             score
                 .because
@@ -186,14 +214,26 @@ impl TopicModel {
         scores
     }
 
+    /// Lowers each topic read by what the text's other features say against it.
+    fn count_against(&self, features: &BTreeSet<Feature>, factor: f32, scores: &mut HashMap<Topic, TopicScore>) {
+        for association in features.iter().filter_map(|feature| self.associations.get(feature)) {
+            for score in scores.values_mut() {
+                if !association.weights.iter().any(|(topic, _)| *topic == score.topic) {
+                    score.score += association.against_others * factor;
+                }
+            }
+        }
+    }
+
     /// The features most associated with `topic` in `language`, strongest first.
     pub fn learned_terms(&self, topic: Topic, language: TextLanguage, limit: usize) -> Vec<(String, f32)> {
         let mut terms: Vec<(String, f32)> = self
             .associations
             .iter()
             .filter(|((feature_language, _), _)| *feature_language == language)
-            .filter_map(|((_, feature), weights)| {
-                weights
+            .filter_map(|((_, feature), association)| {
+                association
+                    .weights
                     .iter()
                     .find(|(candidate, _)| *candidate == topic)
                     .map(|(_, weight)| (feature.clone(), *weight))
@@ -276,6 +316,38 @@ mod tests {
         };
         assert_eq!(weight_of("every"), 0.0);
         assert!(weight_of("flood") > 1.0, "flood: {}", weight_of("flood"));
+    }
+
+    #[test]
+    fn in_a_long_text_the_words_of_one_topic_speak_against_the_others() {
+        let mobility_words: Vec<String> = (0..LEAST_FEATURES_FOR_AGAINST)
+            .map(|index| format!("bus{index}"))
+            .collect();
+        let mut examples: Vec<Example> = mobility_words
+            .iter()
+            .map(|word| example(&[word.as_str()], &[Topic::Mobility], 4.0))
+            .collect();
+        examples.push(example(&["rain", "drain"], &[Topic::FloodRisk], 8.0));
+        examples.push(example(&["tax"], &[Topic::Financing], 150.0));
+        let model = TopicModel::train(examples);
+        let flood_score = |words: &[String]| {
+            let features: BTreeSet<Feature> = words.iter().map(|word| (TextLanguage::English, word.clone())).collect();
+            model
+                .read(&features, 1.0)
+                .iter()
+                .find(|score| score.topic == Topic::FloodRisk)
+                .map_or(0.0, |score| score.score)
+        };
+        let rain = vec!["rain".to_string()];
+        let short: Vec<String> = rain.iter().chain(&mobility_words[..3]).cloned().collect();
+        let long: Vec<String> = rain.iter().chain(&mobility_words).cloned().collect();
+        assert_eq!(flood_score(&short), flood_score(&rain), "a short text only adds up");
+        assert!(
+            flood_score(&long) < flood_score(&rain),
+            "{} < {}",
+            flood_score(&long),
+            flood_score(&rain)
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! silently regress, and the hard constraints over every judged match request.
 //!
 //! The floors sit 0.005 below the figures measured on 2026-12-04 (textbook set: match 0.983,
-//! search 0.982; plain-word set: match 0.827, search 0.753), the textbook match floor at its
+//! search 0.982; plain-word set: match 0.845, search 0.755), the textbook match floor at its
 //! earlier 0.979: speed work may not cost more.
 
 use std::path::Path;
@@ -69,12 +69,12 @@ fn plain_words_are_understood_above_their_floor_on_a_set_plain_bm25_fails() {
     assert!(summary.matching.baseline_ndcg < 0.40, "{:?}", summary.matching);
     assert!(summary.search.baseline_ndcg < 0.40, "{:?}", summary.search);
     assert!(
-        summary.matching.ndcg >= 0.822,
+        summary.matching.ndcg >= 0.840,
         "match nDCG@10 {:.3}",
         summary.matching.ndcg
     );
     assert!(
-        summary.search.ndcg >= 0.748,
+        summary.search.ndcg >= 0.750,
         "search nDCG@10 {:.3}",
         summary.search.ndcg
     );
