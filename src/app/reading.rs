@@ -147,8 +147,8 @@ impl App {
             .clone()
     }
 
-    /// Learns from the vocabulary's terms and cues, then every tagged profile and case, one
-    /// at a time. `None` when the service began to stop meanwhile.
+    /// Learns from the vocabulary's terms and cues, then every profile and case, one at a time
+    /// (the tagged ones as examples, all of them for how common each word is). `None` when the service began to stop meanwhile.
     fn learn_from_data(&self) -> Result<Option<TopicModel>, AppError> {
         let analyzers = self.analyzers();
         let mut trainer = Trainer::default();
@@ -156,15 +156,12 @@ impl App {
             trainer.add(example);
         }
         let mut learn = |topics: &[Topic], text: String, language: TextLanguage| {
-            let topics: Vec<Topic> = topics.iter().copied().filter(|topic| !topic.is_area()).collect();
-            if !topics.is_empty() {
-                trainer.add(Example {
-                    features: reading::features(analyzers, &text, language),
-                    topics,
-                    weight: 1.0,
-                    is_record: true,
-                });
-            }
+            trainer.add(Example {
+                features: reading::features(analyzers, &text, language),
+                topics: topics.iter().copied().filter(|topic| !topic.is_area()).collect(),
+                weight: 1.0,
+                is_record: true,
+            });
             !self.is_shutting_down()
         };
         self.store().scan_experts(&mut |expert| {

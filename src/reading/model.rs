@@ -86,13 +86,25 @@ struct FeatureCounts {
 }
 
 impl Trainer {
-    /// Counts one example (one without topics, features or weight is skipped).
+    /// Counts one example (one without features or weight is skipped; a record without
+    /// topics only counts towards how common its words are).
     pub fn add(&mut self, example: Example) {
-        if example.topics.is_empty() || example.features.is_empty() || example.weight <= 0.0 {
+        if example.features.is_empty() || example.weight <= 0.0 {
+            return;
+        }
+        if example.is_record {
+            self.records += 1;
+        }
+        if example.topics.is_empty() {
+            // Untagged writing says nothing about topics, but shows which words are common.
+            if example.is_record {
+                for feature in example.features {
+                    self.joint.entry(feature).or_default().records += 1;
+                }
+            }
             return;
         }
         self.count += 1;
-        self.records += usize::from(example.is_record);
         for topic in &example.topics {
             *self.topic_mass.entry(*topic).or_default() += example.weight;
         }
@@ -316,6 +328,22 @@ mod tests {
         };
         assert_eq!(weight_of("every"), 0.0);
         assert!(weight_of("flood") > 1.0, "flood: {}", weight_of("flood"));
+    }
+
+    #[test]
+    fn untagged_records_show_which_words_are_common() {
+        let mut examples: Vec<Example> = (0..40)
+            .map(|_| Example {
+                is_record: true,
+                ..example(&["every", "town"], &[], 1.0)
+            })
+            .collect();
+        examples.push(example(&["every", "flood"], &[Topic::FloodRisk], 6.0));
+        examples.push(example(&["bus"], &[Topic::Mobility], 6.0));
+        let model = TopicModel::train(examples);
+        let features = [(TextLanguage::English, "every".to_string())].into_iter().collect();
+        assert!(model.read(&features, 1.0).is_empty());
+        assert_eq!(model.examples(), 2, "only labelled examples are learned from");
     }
 
     #[test]
