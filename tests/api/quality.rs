@@ -2,7 +2,7 @@
 //! silently regress, and the hard constraints over every judged match request.
 //!
 //! The floors sit 0.005 below the figures measured on 2026-12-04 (textbook set: match 0.986,
-//! search 0.982; plain-word set: match 0.854, search 0.756): speed work may not cost more.
+//! search 0.989; plain-word set: match 0.854, search 0.767): speed work may not cost more.
 
 use std::path::Path;
 
@@ -37,7 +37,7 @@ fn ranking_quality_stays_above_its_floor_and_well_above_plain_bm25() {
         summary.matching.ndcg
     );
     assert!(
-        summary.search.ndcg >= 0.977,
+        summary.search.ndcg >= 0.984,
         "search nDCG@10 {:.3}",
         summary.search.ndcg
     );
@@ -73,7 +73,7 @@ fn plain_words_are_understood_above_their_floor_on_a_set_plain_bm25_fails() {
         summary.matching.ndcg
     );
     assert!(
-        summary.search.ndcg >= 0.750,
+        summary.search.ndcg >= 0.762,
         "search nDCG@10 {:.3}",
         summary.search.ndcg
     );
