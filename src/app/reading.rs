@@ -287,8 +287,35 @@ impl App {
         self.retrain_in_background(retrain_delay(last_training));
     }
 
+    /// The text without the words that name someone: a name is learned from the few profiles
+    /// that mention it, and would read a search for a person as their neighbours' topic.
+    fn without_names<'a>(&self, text: &'a str, query: &AnalysedQuery) -> std::borrow::Cow<'a, str> {
+        let names: Vec<&str> = query
+            .words
+            .iter()
+            .filter(|word| word.names_someone)
+            .map(|word| word.folded.as_str())
+            .collect();
+        if names.is_empty() {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let mut kept = String::with_capacity(text.len());
+        let mut last_end = 0;
+        for token in self.analyzers().folded(text) {
+            if names.contains(&token.term.as_str()) {
+                kept.push_str(&text[last_end..token.start]);
+                last_end = token.end;
+            }
+        }
+        kept.push_str(&text[last_end..]);
+        std::borrow::Cow::Owned(kept)
+    }
+
     /// What a text is about, strongest first.
     pub(crate) fn read_topics(&self, text: &str, query: &AnalysedQuery) -> Result<Vec<ReadTopic>, AppError> {
+        if query.names_a_person {
+            return Ok(Vec::new());
+        }
         let settings = &self.settings().reading;
         let corrections: Vec<(reading::Feature, String)> = query
             .words
@@ -307,7 +334,7 @@ impl App {
         let learned = reading::learned_evidence(
             self.analyzers(),
             &self.topic_model(),
-            text,
+            &self.without_names(text, query),
             &text_languages,
             &corrections,
         );

@@ -47,6 +47,9 @@ pub struct QueryWord {
     pub stems: Vec<(TextLanguage, String)>,
     /// For a word the index does not know: close words it does know (typo corrections).
     pub corrections: Vec<QueryCorrection>,
+    /// The word is mostly used in experts' names ("Kwame", "Carstensen") and is not a
+    /// vocabulary word: it says who, not what about.
+    pub names_someone: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -65,6 +68,9 @@ pub struct AnalysedQuery {
     pub topics: Vec<TopicEvidence>,
     /// Countries and regions the text names.
     pub places: Vec<crate::vocab::Place>,
+    /// Every word of the text is in one expert's name ("yolanda castillo reyes"): a search
+    /// for a person, not about a subject.
+    pub names_a_person: bool,
 }
 
 impl AnalysedQuery {
@@ -97,15 +103,29 @@ impl AnalysedQuery {
     }
 }
 
+/// The fields `analyse` looks words up in: all folded text, and experts' names.
+#[derive(Clone, Copy)]
+pub struct AnalysedFields {
+    pub folded: Field,
+    pub name: Field,
+}
+
+/// A word in someone's name that the rest of the writing rarely uses: at least a third of the
+/// documents that hold it hold it in a name ("Kwame" yes; "Park", a surname too, no).
+fn is_mostly_a_name(documents_with_it_in_a_name: u64, documents_with_it: u64) -> bool {
+    documents_with_it_in_a_name > 0 && documents_with_it_in_a_name * 3 >= documents_with_it
+}
+
 /// Analyses `text` against the experts index (for word rarity and typo corrections).
 pub fn analyse(
     text: &str,
     analyzers: &Analyzers,
     vocabulary: &Vocabulary,
     searcher: &Searcher,
-    folded_field: Field,
+    fields: AnalysedFields,
     limits: &QueryLimits,
 ) -> AnalysedQuery {
+    let folded_field = fields.folded;
     let folded_tokens = analyzers.folded(text);
     if folded_tokens.is_empty() {
         return AnalysedQuery::default();
@@ -151,6 +171,7 @@ pub fn analyse(
             folded: token.term.clone(),
             stems,
             corrections: Vec::new(),
+            names_someone: false,
         });
     }
 
@@ -163,6 +184,13 @@ pub fn analyse(
         .iter()
         .map(|word| (word.folded.clone(), document_frequency(&word.folded)))
         .collect();
+    for word in &mut words {
+        let in_names = searcher
+            .doc_freq(&Term::from_field_text(fields.name, &word.folded))
+            .unwrap_or(0);
+        let anywhere = frequencies.get(&word.folded).copied().unwrap_or(0);
+        word.names_someone = is_mostly_a_name(in_names, anywhere) && !vocabulary.matcher.knows_word(&word.folded);
+    }
     if words.len() > limits.max_words {
         // Keep the most informative words: rare ones that exist in the index, then unknown ones.
         words.sort_by_key(|word| match frequencies.get(&word.folded).copied().unwrap_or(0) {
@@ -226,14 +254,37 @@ pub fn analyse(
         language => language_of_vocabulary_terms(&topics).or(Some(language)),
     };
     let places = vocabulary.places.find(analyzers, text);
+    let names_a_person = is_someone_s_name(searcher, fields.name, &folded_tokens);
     AnalysedQuery {
         detected_language,
         languages_read,
         words,
         topics,
         places,
+        names_a_person,
     }
 }
+
+/// Whether one expert's name holds every word of the text (stop words too: "De la Hoz").
+fn is_someone_s_name(searcher: &Searcher, name_field: Field, folded_tokens: &[crate::text::Token]) -> bool {
+    if folded_tokens.is_empty() || folded_tokens.len() > MOST_WORDS_IN_A_NAME {
+        return false;
+    }
+    let every_word: Vec<(Occur, Box<dyn Query>)> = folded_tokens
+        .iter()
+        .map(|token| {
+            let term = Term::from_field_text(name_field, &token.term);
+            let query: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+            (Occur::Must, query)
+        })
+        .collect();
+    searcher
+        .search(&BooleanQuery::new(every_word), &tantivy::collector::Count)
+        .is_ok_and(|count| count > 0)
+}
+
+/// Longer texts are not taken for a name.
+const MOST_WORDS_IN_A_NAME: usize = 8;
 
 /// For text too short to detect its language: the one language most of the vocabulary terms
 /// found in it are written in, if there is one.
@@ -434,4 +485,26 @@ pub fn any_of(field: Field, values: &[u64]) -> Box<dyn Query> {
 /// Scores nothing itself: a filter to AND with a scored query.
 pub fn filter(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_word_is_a_name_when_names_hold_a_third_of_its_uses() {
+        let check = |in_names: u64, anywhere: u64, expected: bool| {
+            assert_eq!(
+                is_mostly_a_name(in_names, anywhere),
+                expected,
+                "{in_names} of {anywhere}"
+            );
+        };
+        check(0, 0, false);
+        check(0, 40, false);
+        check(1, 1, true);
+        check(1, 3, true);
+        check(1, 4, false);
+        check(2, 50, false);
+    }
 }

@@ -318,7 +318,10 @@ impl SearchEngine {
             &self.analyzers,
             &self.vocabulary,
             &searcher,
-            self.experts.fields.common.folded,
+            query::AnalysedFields {
+                folded: self.experts.fields.common.folded,
+                name: self.experts.fields.name,
+            },
             limits,
         )
     }

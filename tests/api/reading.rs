@@ -101,3 +101,51 @@ fn learned_terms_are_for_staff_and_refuse_unknown_parameters() {
     assert!(all["topics"].as_array().unwrap().len() > 5);
     assert!(all["topics"][0]["languages"]["ar"].is_array());
 }
+
+/// A name is not a topic: words learned from the few profiles that mention a person used to
+/// read "Kwame Asante" as public space, and the topic outranked the person.
+#[test]
+fn a_search_for_a_person_s_name_finds_them_and_reads_no_topic() {
+    let server = demo();
+    let listed = server.get_json("/v1/experts?limit=100");
+    let experts = listed["hits"].as_array().unwrap();
+    assert!(experts.len() >= 50, "{}", experts.len());
+    let mut missed = Vec::new();
+    for expert in experts.iter().step_by(3) {
+        let id = expert["expert"]["id"].as_str().unwrap();
+        let name = expert["expert"]["name"].as_str().unwrap();
+        let found = server.get_json(&format!("/v1/experts?limit=3&q={}", urlencode(name)));
+        let first_three: Vec<&str> = found["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|hit| hit["expert"]["id"].as_str().unwrap())
+            .collect();
+        if !first_three.contains(&id) {
+            missed.push(format!(
+                "{name}: {first_three:?}, read as {}",
+                found["interpreted"]["topics"]
+            ));
+        }
+    }
+    assert!(missed.is_empty(), "{missed:#?}");
+    let named = server.get_json("/v1/experts?limit=1&q=Kwame%20Asante");
+    assert_eq!(named["interpreted"]["topics"], serde_json::json!([]));
+    assert_eq!(named["hits"][0]["expert"]["id"], "kwame-asante");
+    let named_with_a_subject = server.get_json("/v1/experts?limit=1&q=Kwame%20Asante%20drainage");
+    assert_eq!(
+        named_with_a_subject["interpreted"]["topics"],
+        serde_json::json!(["flood-risk"]),
+        "the name adds no topic of its own"
+    );
+    assert_eq!(named_with_a_subject["hits"][0]["expert"]["id"], "kwame-asante");
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (byte as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
