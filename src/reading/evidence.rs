@@ -11,7 +11,7 @@ use crate::vocab::Vocabulary;
 /// hand-curated vocabulary is the stronger signal (measured on both judged sets: profiles
 /// weighing as much as cues blur the associations).
 pub const TERM_EXAMPLE_WEIGHT: f32 = 10.0;
-pub const CUE_EXAMPLE_WEIGHT: f32 = 6.0;
+pub const CUE_EXAMPLE_WEIGHT: f32 = 9.0;
 /// What features read in a language other than the text's own count.
 const OTHER_LANGUAGE_FACTOR: f32 = 0.4;
 

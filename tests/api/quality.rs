@@ -68,12 +68,12 @@ fn plain_words_are_understood_above_their_floor_on_a_set_plain_bm25_fails() {
     assert!(summary.matching.baseline_ndcg < 0.40, "{:?}", summary.matching);
     assert!(summary.search.baseline_ndcg < 0.40, "{:?}", summary.search);
     assert!(
-        summary.matching.ndcg >= 0.849,
+        summary.matching.ndcg >= 0.851,
         "match nDCG@10 {:.3}",
         summary.matching.ndcg
     );
     assert!(
-        summary.search.ndcg >= 0.762,
+        summary.search.ndcg >= 0.772,
         "search nDCG@10 {:.3}",
         summary.search.ndcg
     );
