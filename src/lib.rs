@@ -16,12 +16,6 @@
 //! - `web`: the HTML pages and the embeddable widget.
 //! - `cli`: the command line (`citypeers serve`, `import`, …).
 
-/// mimalloc for every binary, test and benchmark that links the library: requests allocate many
-/// small, short-lived vectors and strings, which the system allocator served at about a seventh
-/// of search time (benches/README.md, "How the time divides").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod app;
 pub mod cli;
 pub mod curation;
