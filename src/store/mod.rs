@@ -200,6 +200,11 @@ pub trait RecordStore: Send + Sync {
     fn case(&self, id: &RecordId) -> Result<Option<Versioned<Case>>, StoreError>;
     fn contains(&self, kind: RecordKind, id: &RecordId) -> Result<bool, StoreError>;
     fn count(&self, kind: RecordKind) -> Result<u64, StoreError>;
+    /// How many records of `kind` there are, counting no further than `limit`: whether a
+    /// store is small, without reading all of a large one.
+    fn count_up_to(&self, kind: RecordKind, limit: u64) -> Result<u64, StoreError> {
+        Ok(self.count(kind)?.min(limit))
+    }
     /// Calls `visit` with every expert in id order until it returns false.
     fn scan_experts(&self, visit: &mut dyn FnMut(Versioned<Expert>) -> bool) -> Result<(), StoreError>;
     /// Calls `visit` with every case in id order until it returns false.
