@@ -298,6 +298,7 @@ impl App {
         Freshness {
             store_seq: self.inner.store.last_seq_hint(),
             index_seq: self.inner.engine.covered_seq(),
+            reading: self.reading_generation(),
         }
     }
 
@@ -349,6 +350,9 @@ impl App {
 pub struct Freshness {
     pub store_seq: u64,
     pub index_seq: u64,
+    /// Changes with every newly learned topic model (and the documents it read again): the
+    /// same data may then be read otherwise.
+    pub reading: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -46,6 +46,8 @@ pub(crate) struct Learning {
     worker: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// How long the last training took, in milliseconds (it spaces the next one).
     last_training_ms: AtomicU64,
+    /// Counts the models put in use and the re-readings of documents they caused.
+    generation: AtomicU64,
 }
 
 impl Learning {
@@ -59,6 +61,7 @@ impl Learning {
             most_trainings_at_once: std::sync::atomic::AtomicUsize::new(0),
             worker: Mutex::new(None),
             last_training_ms: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
         }
     }
 }
@@ -138,6 +141,12 @@ fn learn_until_current(waiting: &super::WeakApp, first_delay: Duration) {
 }
 
 impl App {
+    /// Changes whenever a new model is put in use and when the documents it read again are
+    /// committed (answers computed before may differ).
+    pub(crate) fn reading_generation(&self) -> u64 {
+        self.inner.learning.generation.load(Ordering::SeqCst)
+    }
+
     pub(crate) fn topic_model(&self) -> Arc<TopicModel> {
         self.inner
             .learning
@@ -205,13 +214,25 @@ impl App {
             seconds = started.elapsed().as_secs_f64(),
             "topic associations learned"
         );
+        let model = Arc::new(model);
         *self
             .inner
             .learning
             .model
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(model);
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = model.clone();
         return_freed_memory();
+        self.engine().set_topic_model(model);
+        learning.generation.fetch_add(1, Ordering::SeqCst);
+        // A rebuild reads its remaining records with the new model and checks the rest when
+        // it ends.
+        if !matches!(self.index_state(), super::IndexState::Rebuilding { .. })
+            && let Err(error) = self.restage_outdated_inferences()
+        {
+            // Documents keep what the previous model read until the next retrain.
+            tracing::warn!(%error, "indexing what the new topic model reads in untagged records failed");
+        }
+        learning.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 

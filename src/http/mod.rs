@@ -344,7 +344,12 @@ async fn public_caching(State(state): State<HttpState>, request: Request, next: 
     let etag = (request.method() == Method::GET).then(|| {
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&request.uri().to_string(), &mut hasher);
-        format!("W/\"{}-{:x}\"", freshness.index_seq, std::hash::Hasher::finish(&hasher))
+        format!(
+            "W/\"{}.{}-{:x}\"",
+            freshness.index_seq,
+            freshness.reading,
+            std::hash::Hasher::finish(&hasher)
+        )
     });
     if let Some(etag) = &etag {
         let if_none_match = request
@@ -403,6 +408,7 @@ async fn cached_or_computed(
     let key = CacheKey {
         store_seq: freshness.store_seq,
         index_seq: freshness.index_seq,
+        reading: freshness.reading,
         method: parts.method.clone(),
         target: parts.uri.to_string(),
         body: body.clone(),

@@ -17,6 +17,8 @@ pub const MAX_CACHED_BODY_BYTES: usize = 512 * 1024;
 pub struct CacheKey {
     pub store_seq: u64,
     pub index_seq: u64,
+    /// The topic model's generation (`Freshness::reading`).
+    pub reading: u64,
     pub method: Method,
     /// Path and query, as sent.
     pub target: String,
@@ -71,7 +73,7 @@ impl ResponseCache {
     /// answer computed from an older one, so that nothing stale (or erased) lingers.
     pub fn get(&self, key: &CacheKey) -> Option<CachedAnswer> {
         let answers = self.answers.as_ref()?;
-        self.observe_state(key.store_seq, key.index_seq);
+        self.observe_state(key);
         answers.get(key)
     }
 
@@ -80,7 +82,7 @@ impl ResponseCache {
     pub fn insert(&self, key: CacheKey, answer: CachedAnswer) {
         if let Some(answers) = &self.answers
             && answer.body.len() <= MAX_CACHED_BODY_BYTES
-            && self.current_state.load(Ordering::Acquire) == packed_state(key.store_seq, key.index_seq)
+            && self.current_state.load(Ordering::Acquire) == packed_state(&key)
         {
             answers.insert(key, answer);
         }
@@ -100,16 +102,17 @@ impl ResponseCache {
             .map_or((0, 0), |answers| (answers.len(), answers.weight()))
     }
 
-    fn observe_state(&self, store_seq: u64, index_seq: u64) {
-        let state = packed_state(store_seq, index_seq);
+    fn observe_state(&self, key: &CacheKey) {
+        let state = packed_state(key);
         if self.current_state.swap(state, Ordering::AcqRel) != state {
             self.clear();
         }
     }
 }
 
-fn packed_state(store_seq: u64, index_seq: u64) -> u64 {
-    store_seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index_seq
+fn packed_state(key: &CacheKey) -> u64 {
+    (key.store_seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ key.index_seq).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ key.reading
 }
 
 #[cfg(test)]
@@ -120,6 +123,7 @@ mod tests {
         CacheKey {
             store_seq,
             index_seq: store_seq,
+            reading: 0,
             method: Method::GET,
             target: target.to_string(),
             body: Bytes::new(),

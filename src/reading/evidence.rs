@@ -111,6 +111,40 @@ pub fn learned_evidence(
     scores
 }
 
+/// A record's text reads as a topic when the learned model scores it at least this (a long
+/// text sums many features: a passing word stays below it; 1.2 to 3 gave the same figures on
+/// both judged sets)…
+const DOCUMENT_LEAST_SCORE: f32 = 2.0;
+/// …and at least this share of the strongest topic's score; at most `DOCUMENT_MAX_TOPICS`.
+const DOCUMENT_KEEP_RELATIVE: f32 = 0.5;
+const DOCUMENT_MAX_TOPICS: usize = 2;
+/// A topic is read in a record only when at least this many of its words (or word pairs) say
+/// so: one word ("plays") is a passing mention.
+const DOCUMENT_LEAST_FEATURES: usize = 2;
+
+/// The topics the learned model reads in a profile's or case's text, in the text's own
+/// language, strongest first: what a record staff have not tagged is about.
+pub fn document_topics(
+    analyzers: &Analyzers,
+    model: &TopicModel,
+    text: &str,
+    language: TextLanguage,
+) -> Vec<TopicScore> {
+    if model.examples() == 0 {
+        return Vec::new();
+    }
+    let mut scores = model.read(&features(analyzers, text, language), 1.0);
+    scores.retain(|score| !score.topic.is_area());
+    let strongest = scores.first().map_or(0.0, |score| score.score);
+    scores.retain(|score| {
+        score.score >= DOCUMENT_LEAST_SCORE
+            && score.score >= DOCUMENT_KEEP_RELATIVE * strongest
+            && score.because.iter().filter(|(_, weight)| *weight > 0.0).count() >= DOCUMENT_LEAST_FEATURES
+    });
+    scores.truncate(DOCUMENT_MAX_TOPICS);
+    scores
+}
+
 /// The evidence words that occur in the text as it was written (a vocabulary term matched
 /// through stemming may read differently), without repeats or words inside longer ones.
 pub fn words_of_the_text(text: &str, words: &[String]) -> Vec<String> {

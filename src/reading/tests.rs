@@ -3,7 +3,10 @@
 
 use std::sync::OnceLock;
 
-use super::{Evidence, ReadingSettings, TextLanguages, TopicModel, combine, learned_evidence, vocabulary_examples};
+use super::{
+    Evidence, ReadingSettings, TextLanguages, TopicModel, combine, document_topics, learned_evidence,
+    vocabulary_examples,
+};
 use crate::domain::Topic;
 use crate::text::{Analyzers, TextLanguage, detect_language};
 use crate::vocab::Vocabulary;
@@ -148,4 +151,71 @@ fn arabic_problems_read_as_their_topics() {
     );
     check("تتراكم النفايات في الأحياء ولا تمر شاحنة جمع القمامة", Topic::Waste);
     check("الشباب يتخرجون ولا يجدون عملاً في المدينة", Topic::Employment);
+}
+
+/// What the learned model reads in a profile's text (the topics an untagged record is indexed
+/// with), strongest first.
+fn check_profile(text: &str, language: TextLanguage, expected: &[Topic]) {
+    let reader = reader();
+    let read: Vec<Topic> = document_topics(&reader.analyzers, &reader.model, text, language)
+        .into_iter()
+        .map(|score| score.topic)
+        .collect();
+    assert_eq!(read, expected, "{text}");
+}
+
+#[test]
+fn untagged_profiles_read_as_what_they_describe_in_each_language() {
+    check_profile(
+        "Set up the early warning sirens along the river and trained volunteers to evacuate the lower town.",
+        TextLanguage::English,
+        &[Topic::DisasterRisk, Topic::FloodRisk],
+    );
+    check_profile(
+        "Plant neue Buslinien und sichere Radwege zwischen den Stadtteilen.",
+        TextLanguage::German,
+        &[Topic::Mobility],
+    );
+    check_profile(
+        "Accompagne les vendeurs de rue et les tabliers du marché central dans leurs démarches.",
+        TextLanguage::French,
+        &[Topic::InformalEconomy],
+    );
+    check_profile(
+        "Coordina la recolección de basura y el reciclaje con los recicladores de base.",
+        TextLanguage::Spanish,
+        &[Topic::Waste],
+    );
+    check_profile(
+        "Coordena a regularização fundiária e a melhoria das moradias nas favelas.",
+        TextLanguage::Portuguese,
+        &[Topic::Housing],
+    );
+    check_profile(
+        "يدير مشاريع تصريف مياه الأمطار وحماية الأحياء المنخفضة من السيول",
+        TextLanguage::Arabic,
+        &[Topic::FloodRisk],
+    );
+}
+
+#[test]
+fn a_profile_about_nothing_the_model_knows_reads_as_no_topic() {
+    check_profile(
+        "Plays the violin in an orchestra on weekends.",
+        TextLanguage::English,
+        &[],
+    );
+    check_profile("Enjoys hiking and photography.", TextLanguage::English, &[]);
+    check_profile("", TextLanguage::German, &[]);
+    let untrained = TopicModel::default();
+    let reader = reader();
+    assert!(
+        document_topics(
+            &reader.analyzers,
+            &untrained,
+            "Flood early warning",
+            TextLanguage::English
+        )
+        .is_empty()
+    );
 }

@@ -3,19 +3,23 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tantivy::directory::MmapDirectory;
 use tantivy::index::SegmentId;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 use tracing::{info, warn};
 
 use super::SearchError;
-use super::schema::{CaseFields, ExpertFields, case_document, case_schema, expert_document, expert_schema};
+use super::schema::{
+    CaseFields, DocumentReaders, ExpertFields, case_document, case_schema, case_search_text, case_text_language,
+    expert_document, expert_schema, expert_search_text, expert_text_language, infer_topics,
+};
 use super::segments::SegmentTables;
 use crate::domain::{Case, Expert, RecordId, RecordKind, Versioned};
+use crate::reading::TopicModel;
 use crate::text::Analyzers;
 use crate::vocab::Vocabulary;
 
@@ -83,6 +87,8 @@ pub struct SearchEngine {
     pub(super) cases: KindIndex<CaseFields>,
     writers: Mutex<WriterSlot>,
     covered_seq: AtomicU64,
+    /// The topic model documents are read with (it infers the topics of untagged records).
+    topic_model: RwLock<Arc<TopicModel>>,
 }
 
 /// The writers, or why there are none: after a failed commit they are dropped and reopened
@@ -294,6 +300,7 @@ impl SearchEngine {
                 staged: Staged::default(),
             }))),
             covered_seq: AtomicU64::new(covered),
+            topic_model: RwLock::new(Arc::new(TopicModel::default())),
         };
         Ok((engine, report))
     }
@@ -365,12 +372,86 @@ impl SearchEngine {
         }
     }
 
+    fn topic_model(&self) -> Arc<TopicModel> {
+        self.topic_model
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn document_readers<'a>(&'a self, model: &'a TopicModel) -> DocumentReaders<'a> {
+        DocumentReaders {
+            vocabulary: &self.vocabulary,
+            analyzers: &self.analyzers,
+            model,
+        }
+    }
+
+    /// Reads the documents staged from now on with `model`. Documents already indexed keep
+    /// what the previous model inferred until they are staged again (`outdated_inferences`
+    /// finds those that changed).
+    pub fn set_topic_model(&self, model: Arc<TopicModel>) {
+        *self
+            .topic_model
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = model;
+    }
+
+    /// For each record, whether its indexed document holds other inferred topics than the
+    /// current readers infer from its text (or no document holds it): such a record is
+    /// staged again after the topic model changed. Removals are never outdated.
+    pub fn outdated_inferences(&self, updates: &[IndexUpdate<'_>]) -> Result<Vec<bool>, SearchError> {
+        let model = self.topic_model();
+        let readers = self.document_readers(&model);
+        let searchers = [
+            (self.experts.searcher(), self.experts.fields.common.id),
+            (self.cases.searcher(), self.cases.fields.common.id),
+        ];
+        let tables = [
+            self.experts.tables.for_searcher(&searchers[0].0)?,
+            self.cases.tables.for_searcher(&searchers[1].0)?,
+        ];
+        let mut outdated = Vec::with_capacity(updates.len());
+        for update in updates {
+            let (kind, id, expected) = match update {
+                IndexUpdate::Expert(expert) => {
+                    let record = &expert.record;
+                    let text_language = expert_text_language(record);
+                    let inferred = infer_topics(readers, &expert_search_text(record), text_language, &record.topics);
+                    (0, &record.id, inferred.masks())
+                }
+                IndexUpdate::Case(case) => {
+                    let record = &case.record;
+                    let inferred = infer_topics(
+                        readers,
+                        &case_search_text(record),
+                        case_text_language(record),
+                        &record.topics,
+                    );
+                    (1, &record.id, inferred.masks())
+                }
+                IndexUpdate::Remove { .. } => {
+                    outdated.push(false);
+                    continue;
+                }
+            };
+            let (searcher, id_field) = &searchers[kind];
+            let indexed = find_live_doc(searcher, *id_field, id)?
+                .map(|(segment, doc)| tables[kind][segment].row(doc))
+                .map(|row| (row.inferred_strong, row.inferred_weak));
+            outdated.push(indexed != Some(expected));
+        }
+        Ok(outdated)
+    }
+
     /// Adds updates that bring the index to store sequence `seq` to the writers, without
     /// committing them. Nothing is visible or durable in the index until `commit`.
     pub fn stage(&self, seq: u64, updates: &[IndexUpdate<'_>]) -> Result<(), SearchError> {
+        let model = self.topic_model();
+        let readers = self.document_readers(&model);
         self.with_writers(|writers| {
             for update in updates {
-                self.add_update(writers, update)?;
+                self.add_update(writers, readers, update)?;
             }
             writers.staged.seq = writers.staged.seq.max(seq);
             Ok(())
@@ -378,19 +459,24 @@ impl SearchEngine {
     }
 
     /// Replaces a record's document in the writer (delete by id, then add), or deletes it.
-    fn add_update(&self, writers: &mut Writers, update: &IndexUpdate<'_>) -> Result<(), SearchError> {
+    fn add_update(
+        &self,
+        writers: &mut Writers,
+        readers: DocumentReaders<'_>,
+        update: &IndexUpdate<'_>,
+    ) -> Result<(), SearchError> {
         writers.staged.updates += 1;
         match update {
             IndexUpdate::Expert(expert) => {
                 let id = Term::from_field_text(self.experts.fields.common.id, expert.record.id.as_str());
                 writers.experts.delete_term(id);
-                let document = expert_document(&self.experts.fields, &self.vocabulary, &self.analyzers, expert);
+                let document = expert_document(&self.experts.fields, readers, expert);
                 writers.experts.add_document(document)?;
             }
             IndexUpdate::Case(case) => {
                 let id = Term::from_field_text(self.cases.fields.common.id, case.record.id.as_str());
                 writers.cases.delete_term(id);
-                let document = case_document(&self.cases.fields, &self.vocabulary, &self.analyzers, case);
+                let document = case_document(&self.cases.fields, readers, case);
                 writers.cases.add_document(document)?;
             }
             IndexUpdate::Remove { kind, id, erased } => {
@@ -539,6 +625,27 @@ impl SearchEngine {
         let query = TermQuery::new(Term::from_field_text(field, id.as_str()), IndexRecordOption::Basic);
         searcher.search(&query, &tantivy::collector::Count).unwrap_or(0) > 0
     }
+}
+
+/// The segment ordinal and document of the live document with `id`, if any.
+fn find_live_doc(searcher: &Searcher, id_field: Field, id: &RecordId) -> Result<Option<(usize, u32)>, SearchError> {
+    let term = Term::from_field_text(id_field, id.as_str());
+    for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+        let Some(mut postings) = segment
+            .inverted_index(id_field)?
+            .read_postings(&term, IndexRecordOption::Basic)?
+        else {
+            continue;
+        };
+        let mut doc = postings.doc();
+        while doc != tantivy::TERMINATED {
+            if !segment.is_deleted(doc) {
+                return Ok(Some((ordinal, doc)));
+            }
+            doc = postings.advance();
+        }
+    }
+    Ok(None)
 }
 
 fn purge_segments<'a>(

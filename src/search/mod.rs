@@ -21,8 +21,8 @@ pub use floor::FloorQuery;
 pub use query::{AnalysedQuery, QueryLimits, QueryWord, TextWeights, TopicClauseWeights};
 pub use retrieve::{CandidateFeatures, CaseHit, Listing, ListingRequest, MatchRetrieval};
 pub use schema::{
-    case_text_language, city_key, country_from_code, expert_search_text, expert_text_language, language_from_code,
-    two_letter_code,
+    case_search_text, case_text_language, city_key, country_from_code, expert_search_text, expert_text_language,
+    language_from_code, two_letter_code,
 };
 pub use suggest::{Suggestion, SuggestionKind};
 

@@ -7,6 +7,7 @@ use tantivy::schema::{
 };
 
 use crate::domain::{Case, CountryCode, Expert, LanguageCode, Topic, Versioned};
+use crate::reading::TopicModel;
 use crate::text::{Analyzers, FOLDED_ANALYZER_NAME, TextLanguage, detect_language};
 use crate::vocab::Vocabulary;
 
@@ -175,29 +176,62 @@ pub fn city_key(analyzers: &Analyzers, city: &str, country: CountryCode) -> u64 
     hash
 }
 
-/// Topics inferred from a record's text that it is not already tagged with.
-struct Inferred {
-    strong: Vec<Topic>,
-    weak: Vec<Topic>,
+/// What documents are read with: the vocabulary, the analysers, and the topic model learned
+/// from the labelled records (it reads the records staff have not tagged).
+#[derive(Clone, Copy)]
+pub struct DocumentReaders<'a> {
+    pub vocabulary: &'a Vocabulary,
+    pub analyzers: &'a Analyzers,
+    pub model: &'a TopicModel,
 }
 
-fn infer_topics(
-    vocabulary: &Vocabulary,
-    analyzers: &Analyzers,
-    text: &str,
-    language: TextLanguage,
-    tagged: &[Topic],
-) -> Inferred {
+/// Topics inferred from a record's text that it is not already tagged with.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Inferred {
+    pub strong: Vec<Topic>,
+    pub weak: Vec<Topic>,
+}
+
+impl Inferred {
+    /// The strong and the weak topics as bitmasks of their codes (as the segment tables keep
+    /// them).
+    pub fn masks(&self) -> (u32, u32) {
+        let mask = |topics: &[Topic]| {
+            topics
+                .iter()
+                .map(|topic| topic.code())
+                .filter(|code| *code < super::segments::MAX_TOPIC_CODES)
+                .fold(0u32, |mask, code| mask | (1 << code))
+        };
+        (mask(&self.strong), mask(&self.weak))
+    }
+}
+
+/// The topics a record is tagged with, each with its area.
+fn with_areas(topics: &[Topic]) -> Vec<Topic> {
+    let mut expanded: Vec<Topic> = Vec::new();
+    for topic in topics {
+        for candidate in [*topic, topic.area()] {
+            if !expanded.contains(&candidate) {
+                expanded.push(candidate);
+            }
+        }
+    }
+    expanded
+}
+
+/// The topics the vocabulary finds in a record's text, and, when staff have tagged it with no
+/// topic (an area at most), those the learned model reads in it (as strong evidence: they
+/// passed the bar a challenge's reading must pass).
+pub fn infer_topics(readers: DocumentReaders<'_>, text: &str, language: TextLanguage, topics: &[Topic]) -> Inferred {
+    let tagged = with_areas(topics);
     // The profile's own language only: the term lists carry the loanwords (BRT, smart city).
     let languages: Vec<TextLanguage> = match language {
         TextLanguage::Other => TextLanguage::STEMMED.to_vec(),
         known => vec![known],
     };
-    let mut inferred = Inferred {
-        strong: Vec::new(),
-        weak: Vec::new(),
-    };
-    for evidence in vocabulary.matcher.detect(analyzers, text, &languages) {
+    let mut inferred = Inferred::default();
+    for evidence in readers.vocabulary.matcher.detect(readers.analyzers, text, &languages) {
         if evidence.topic.is_area() || tagged.contains(&evidence.topic) {
             continue;
         }
@@ -207,6 +241,15 @@ fn infer_topics(
             inferred.weak.push(evidence.topic);
         }
     }
+    if topics.iter().all(|topic| topic.is_area()) {
+        for read in crate::reading::document_topics(readers.analyzers, readers.model, text, language) {
+            if tagged.contains(&read.topic) || inferred.strong.contains(&read.topic) {
+                continue;
+            }
+            inferred.weak.retain(|topic| *topic != read.topic);
+            inferred.strong.push(read.topic);
+        }
+    }
     inferred
 }
 
@@ -214,8 +257,7 @@ fn infer_topics(
 fn add_common_values(
     document: &mut TantivyDocument,
     fields: &CommonFields,
-    vocabulary: &Vocabulary,
-    analyzers: &Analyzers,
+    readers: DocumentReaders<'_>,
     id: &str,
     status: u64,
     topics: &[Topic],
@@ -226,6 +268,9 @@ fn add_common_values(
     text: &str,
     updated_at: i64,
 ) {
+    let DocumentReaders {
+        vocabulary, analyzers, ..
+    } = readers;
     document.add_text(fields.id, id);
     document.add_u64(fields.status, status);
     for topic in topics {
@@ -233,18 +278,10 @@ fn add_common_values(
             document.add_u64(fields.area_tags, topic.code());
         }
     }
-    let mut expanded: Vec<Topic> = Vec::new();
-    for topic in topics {
-        for candidate in [*topic, topic.area()] {
-            if !expanded.contains(&candidate) {
-                expanded.push(candidate);
-            }
-        }
-    }
-    for topic in &expanded {
+    for topic in &with_areas(topics) {
         document.add_u64(fields.topics, topic.code());
     }
-    let inferred = infer_topics(vocabulary, analyzers, text, text_language, &expanded);
+    let inferred = infer_topics(readers, text, text_language, topics);
     for topic in inferred.strong {
         document.add_u64(fields.inferred_strong, topic.code());
     }
@@ -294,6 +331,11 @@ pub fn case_text_language(case: &Case) -> TextLanguage {
     }
 }
 
+/// The searchable text of a case: its title, then its summary.
+pub fn case_search_text(case: &Case) -> String {
+    format!("{}\n{}", case.title, case.summary)
+}
+
 /// The searchable text of an expert: expertise first, then bio, position and organisation.
 pub fn expert_search_text(expert: &Expert) -> String {
     [
@@ -310,8 +352,7 @@ pub fn expert_search_text(expert: &Expert) -> String {
 
 pub fn expert_document(
     fields: &ExpertFields,
-    vocabulary: &Vocabulary,
-    analyzers: &Analyzers,
+    readers: DocumentReaders<'_>,
     stored: &Versioned<Expert>,
 ) -> TantivyDocument {
     let expert = &stored.record;
@@ -319,8 +360,7 @@ pub fn expert_document(
     add_common_values(
         &mut document,
         &fields.common,
-        vocabulary,
-        analyzers,
+        readers,
         expert.id.as_str(),
         expert.status.code(),
         &expert.topics,
@@ -339,12 +379,7 @@ pub fn expert_document(
     document
 }
 
-pub fn case_document(
-    fields: &CaseFields,
-    vocabulary: &Vocabulary,
-    analyzers: &Analyzers,
-    stored: &Versioned<Case>,
-) -> TantivyDocument {
+pub fn case_document(fields: &CaseFields, readers: DocumentReaders<'_>, stored: &Versioned<Case>) -> TantivyDocument {
     let case = &stored.record;
     let mut document = TantivyDocument::default();
     let text_language = case_text_language(case);
@@ -352,8 +387,7 @@ pub fn case_document(
     add_common_values(
         &mut document,
         &fields.common,
-        vocabulary,
-        analyzers,
+        readers,
         case.id.as_str(),
         case.status.code(),
         &case.topics,
@@ -361,7 +395,7 @@ pub fn case_document(
         &case.city,
         &languages,
         text_language,
-        &format!("{}\n{}", case.title, case.summary),
+        &case_search_text(case),
         stored.updated_at.unix_timestamp(),
     );
     for expert in &case.experts {

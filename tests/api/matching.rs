@@ -11,7 +11,7 @@ fn matches(body: Value) -> Value {
     response.json().unwrap()
 }
 
-fn expert_ids(answer: &Value) -> Vec<String> {
+pub(crate) fn expert_ids(answer: &Value) -> Vec<String> {
     answer["matches"]
         .as_array()
         .unwrap()

@@ -141,3 +141,84 @@ fn a_search_for_a_person_s_name_finds_them_and_reads_no_topic() {
     );
     assert_eq!(named_with_a_subject["hits"][0]["expert"]["id"], "kwame-asante");
 }
+
+/// Experts speaking Icelandic, which no demo expert speaks: a match asking for it sees only
+/// the ones a test adds.
+fn icelandic_expert(id: &str, name: &str, topics: &[&str], expertise: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "name": name,
+        "city": "Reykjavík",
+        "country": "IS",
+        "languages": ["en", "is"],
+        "topics": topics,
+        "expertise": expertise,
+        "status": "published",
+    })
+}
+
+#[test]
+fn a_profile_staff_have_not_tagged_is_matched_by_what_the_learned_model_reads_in_it() {
+    let server = crate::helpers::TestServer::start(crate::helpers::ServerOptions {
+        demo_data: true,
+        ..Default::default()
+    });
+    // Tagged flood profiles teach the model words the vocabulary does not know.
+    for number in 0..8 {
+        let expert = serde_json::json!({
+            "id": format!("teacher-{number}"),
+            "name": format!("Teacher Number{number}"),
+            "city": "Hamburg",
+            "country": "DE",
+            "languages": ["de", "en"],
+            "topics": ["flood-risk"],
+            "expertise": format!("Zorblat bunds and quarvel plinths along the lanes, district {number}."),
+            "status": "published",
+        });
+        assert_eq!(server.admin_post("/v1/admin/experts", &expert).status(), 201);
+    }
+    let untagged = [
+        (
+            "quarvel-keeper",
+            "Sigrun Quarvelsdottir",
+            "Builds zorblat bunds and mends quarvel plinths.",
+        ),
+        (
+            "choir-leader",
+            "Olafur Songvari",
+            "Leads choir rehearsals and community singing.",
+        ),
+    ];
+    for (id, name, expertise) in untagged {
+        let expert = icelandic_expert(id, name, &[], expertise);
+        assert_eq!(server.admin_post("/v1/admin/experts", &expert).status(), 201);
+    }
+    let request = serde_json::json!({
+        "challenge": "Heavy rain floods our riverside districts every year",
+        "languages": ["is"],
+        "limit": 5,
+    });
+    let topic_part = |answer: &serde_json::Value, id: &str| {
+        answer["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|matched| matched["expert"]["id"] == id)
+            .map_or(-1.0, |matched| matched["breakdown"]["topic"].as_f64().unwrap())
+    };
+    // The model learns a moment after the writes, then reads the untagged profiles again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let answer = loop {
+        let answer: serde_json::Value = server.post_json("/v1/match", &request).json().unwrap();
+        if topic_part(&answer, "quarvel-keeper") > 0.0 || std::time::Instant::now() > deadline {
+            break answer;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let ids = crate::matching::expert_ids(&answer);
+    assert_eq!(ids, ["quarvel-keeper", "choir-leader"], "{answer}");
+    assert!(
+        topic_part(&answer, "quarvel-keeper") > topic_part(&answer, "choir-leader"),
+        "{answer}"
+    );
+}
