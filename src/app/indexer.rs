@@ -10,7 +10,7 @@ use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use super::{App, AppError};
-use crate::domain::{RecordId, RecordKind, Topic};
+use crate::domain::{RecordId, RecordKind};
 use crate::search::IndexUpdate;
 use crate::store::{Change, Written};
 
@@ -19,7 +19,7 @@ const CHANGE_BATCH: usize = 2_000;
 /// Records staged at a time during a rebuild.
 const REBUILD_BATCH: usize = 1_000;
 /// Records checked for outdated inferred topics at a time, and staged again at a time.
-const RESTAGE_BATCH: usize = 500;
+const RESTAGE_BATCH: usize = 200;
 const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(30);
 /// How often a node looks for other nodes' changes when none was announced.
 const FOLLOW_POLL: Duration = Duration::from_secs(1);
@@ -249,92 +249,60 @@ impl App {
         Ok(indexed)
     }
 
-    /// After the topic model changed: stages again the untagged records whose documents hold
-    /// other inferred topics than the model now reads in them. The index is checked without
-    /// the indexer's lock; each batch is then read afresh from the store and staged and
-    /// committed under it, so that a write in between is never undone. Returns how many
-    /// records were staged again.
+    /// After the topic model changed: stages again the untagged records (as the last training
+    /// found them) whose documents hold other inferred topics than the model now reads in
+    /// them, and commits them. Each batch is read afresh from the store and checked against
+    /// the index, and what changed is staged under the indexer's lock, so that a write in
+    /// between is never undone. One commit at the end (writes in between commit what is
+    /// staged so far) keeps the index from splitting into a segment per batch. Returns how
+    /// many records were staged again.
     pub(crate) fn restage_outdated_inferences(&self) -> Result<u64, AppError> {
         if self.topic_model().examples() == 0 {
             // Nothing was learned yet: every document was read with the vocabulary alone.
             return Ok(0);
         }
-        let outdated = self.records_with_outdated_inferences()?;
+        let untagged = self.untagged_records();
         let mut restaged = 0;
-        for batch in outdated.chunks(RESTAGE_BATCH) {
+        for batch in untagged.chunks(RESTAGE_BATCH) {
             if self.is_shutting_down() {
                 break;
             }
-            let _running = self.inner.indexer.lock();
-            let changes: Vec<Change> = batch
-                .iter()
-                .map(|(kind, id)| Change {
-                    seq: 0,
-                    kind: *kind,
-                    id: id.clone(),
-                    erased: false,
-                })
-                .collect();
-            let records = changes
-                .iter()
-                .map(|change| current_state(self, change))
-                .collect::<Result<Vec<_>, _>>()?;
-            let updates: Vec<IndexUpdate<'_>> = records.iter().map(|record| as_update(record, false)).collect();
-            let engine = self.engine();
-            engine.stage(0, &updates)?;
-            engine.commit(engine.covered_seq())?;
-            restaged += batch.len() as u64;
+            restaged += self.restage_if_outdated(batch)?;
         }
         if restaged > 0 {
+            let _running = self.inner.indexer.lock();
+            let engine = self.engine();
+            engine.commit(engine.covered_seq())?;
             tracing::info!(records = restaged, "records read again with the learned topic model");
         }
         Ok(restaged)
     }
 
-    /// The untagged records (no topic, or an area only) whose documents hold other inferred
-    /// topics than the current topic model reads.
-    fn records_with_outdated_inferences(&self) -> Result<Vec<(RecordKind, RecordId)>, AppError> {
+    /// Stages the records of `batch` whose documents are outdated; returns how many.
+    fn restage_if_outdated(&self, batch: &[(RecordKind, RecordId)]) -> Result<u64, AppError> {
+        let _running = self.inner.indexer.lock();
+        let records = batch
+            .iter()
+            .map(|(kind, id)| {
+                let change = Change {
+                    seq: 0,
+                    kind: *kind,
+                    id: id.clone(),
+                    erased: false,
+                };
+                current_state(self, &change)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let updates: Vec<IndexUpdate<'_>> = records.iter().map(|record| as_update(record, false)).collect();
         let engine = self.engine();
-        let mut outdated = Vec::new();
-        let mut batch: Vec<Written> = Vec::with_capacity(RESTAGE_BATCH);
-        let mut failure = None;
-        let mut check = |batch: &mut Vec<Written>, outdated: &mut Vec<(RecordKind, RecordId)>| {
-            let updates: Vec<IndexUpdate<'_>> = batch.iter().map(|record| as_update(record, false)).collect();
-            match engine.outdated_inferences(&updates) {
-                Ok(flags) => outdated.extend(
-                    batch
-                        .iter()
-                        .zip(flags)
-                        .filter(|(_, flag)| *flag)
-                        .map(|(record, _)| (record.kind(), record.id().clone())),
-                ),
-                Err(error) => failure = Some(error),
-            }
-            batch.clear();
-        };
-        let untagged = |topics: &[Topic]| topics.iter().all(|topic| topic.is_area());
-        let mut take = |record: Written, topics_untagged: bool| {
-            if topics_untagged {
-                batch.push(record);
-                if batch.len() >= RESTAGE_BATCH {
-                    check(&mut batch, &mut outdated);
-                }
-            }
-            !self.is_shutting_down()
-        };
-        self.store().scan_experts(&mut |expert| {
-            let topics_untagged = untagged(&expert.record.topics);
-            take(Written::Expert(Box::new(expert)), topics_untagged)
-        })?;
-        self.store().scan_cases(&mut |case| {
-            let topics_untagged = untagged(&case.record.topics);
-            take(Written::Case(Box::new(case)), topics_untagged)
-        })?;
-        check(&mut batch, &mut outdated);
-        match failure {
-            Some(error) => Err(error.into()),
-            None => Ok(outdated),
-        }
+        let outdated: Vec<IndexUpdate<'_>> = updates
+            .iter()
+            .zip(engine.outdated_inferences(&updates)?)
+            .filter(|(_, outdated)| *outdated)
+            .map(|(update, _)| *update)
+            .collect();
+        engine.stage(0, &outdated)?;
+        Ok(outdated.len() as u64)
     }
 
     fn rebuild_locked(&self) -> Result<u64, AppError> {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use super::{App, AppError};
-use crate::domain::Topic;
+use crate::domain::{RecordId, RecordKind, Topic};
 use crate::reading::{self, Evidence, Example, ReadTopic, TopicModel, Trainer};
 use crate::search::AnalysedQuery;
 use crate::text::TextLanguage;
@@ -29,6 +29,9 @@ const TRAINING_SHARE_INVERSE: u32 = 10;
 /// However long training takes, curated changes are learned within this time.
 const LONGEST_RETRAIN_DELAY: Duration = Duration::from_secs(600);
 
+/// A record's kind and id.
+pub(crate) type RecordKey = (RecordKind, RecordId);
+
 /// The learned model and whether it is being retrained.
 pub(crate) struct Learning {
     model: RwLock<Arc<TopicModel>>,
@@ -48,6 +51,9 @@ pub(crate) struct Learning {
     last_training_ms: AtomicU64,
     /// Counts the models put in use and the re-readings of documents they caused.
     generation: AtomicU64,
+    /// The records the last training found untagged: the documents a new model may read
+    /// otherwise (records written since were indexed with the model in use).
+    untagged: Mutex<Arc<Vec<RecordKey>>>,
 }
 
 impl Learning {
@@ -62,6 +68,7 @@ impl Learning {
             worker: Mutex::new(None),
             last_training_ms: AtomicU64::new(0),
             generation: AtomicU64::new(0),
+            untagged: Mutex::new(Arc::new(Vec::new())),
         }
     }
 }
@@ -147,6 +154,11 @@ impl App {
         self.inner.learning.generation.load(Ordering::SeqCst)
     }
 
+    /// The records the last training found untagged.
+    pub(crate) fn untagged_records(&self) -> Arc<Vec<RecordKey>> {
+        lock(&self.inner.learning.untagged).clone()
+    }
+
     pub(crate) fn topic_model(&self) -> Arc<TopicModel> {
         self.inner
             .learning
@@ -157,14 +169,19 @@ impl App {
     }
 
     /// Learns from the vocabulary's terms and cues, then every profile and case, one at a time
-    /// (the tagged ones as examples, all of them for how common each word is). `None` when the service began to stop meanwhile.
-    fn learn_from_data(&self) -> Result<Option<TopicModel>, AppError> {
+    /// (the tagged ones as examples, all of them for how common each word is), noting the
+    /// untagged ones. `None` when the service began to stop meanwhile.
+    fn learn_from_data(&self) -> Result<Option<(TopicModel, Vec<RecordKey>)>, AppError> {
         let analyzers = self.analyzers();
         let mut trainer = Trainer::default();
         for example in reading::vocabulary_examples(self.vocabulary(), analyzers) {
             trainer.add(example);
         }
-        let mut learn = |topics: &[Topic], text: String, language: TextLanguage| {
+        let mut untagged = Vec::new();
+        let mut learn = |kind: RecordKind, id: &RecordId, topics: &[Topic], text: String, language: TextLanguage| {
+            if topics.iter().all(|topic| topic.is_area()) {
+                untagged.push((kind, id.clone()));
+            }
             trainer.add(Example {
                 features: reading::features(analyzers, &text, language),
                 topics: topics.iter().copied().filter(|topic| !topic.is_area()).collect(),
@@ -181,17 +198,19 @@ impl App {
                 record.expertise,
                 record.bio.as_deref().unwrap_or_default()
             );
-            learn(&record.topics, text, crate::search::expert_text_language(record))
+            let language = crate::search::expert_text_language(record);
+            learn(RecordKind::Expert, &record.id, &record.topics, text, language)
         })?;
         self.store().scan_cases(&mut |case| {
             let record = &case.record;
-            let text = format!("{}\n{}", record.title, record.summary);
-            learn(&record.topics, text, crate::search::case_text_language(record))
+            let text = crate::search::case_search_text(record);
+            let language = crate::search::case_text_language(record);
+            learn(RecordKind::Case, &record.id, &record.topics, text, language)
         })?;
         if self.is_shutting_down() {
             return Ok(None);
         }
-        Ok(Some(trainer.finish()))
+        Ok(Some((trainer.finish(), untagged)))
     }
 
     /// Learns the model from the current data and puts it in use.
@@ -202,7 +221,7 @@ impl App {
         learning.most_trainings_at_once.fetch_max(at_once, Ordering::SeqCst);
         let learned = self.learn_from_data();
         learning.trainings_now.fetch_sub(1, Ordering::SeqCst);
-        let Some(model) = learned? else {
+        let Some((model, untagged)) = learned? else {
             return Ok(());
         };
         learning
@@ -223,6 +242,7 @@ impl App {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = model.clone();
         return_freed_memory();
         self.engine().set_topic_model(model);
+        *lock(&learning.untagged) = Arc::new(untagged);
         learning.generation.fetch_add(1, Ordering::SeqCst);
         // A rebuild reads its remaining records with the new model and checks the rest when
         // it ends.

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::features::{Feature, features, features_with_words};
-use super::model::{Example, TopicModel, TopicScore};
+use super::model::{Example, TopicModel, TopicScore, TopicTally};
 use crate::text::{Analyzers, TextLanguage};
 use crate::vocab::Vocabulary;
 
@@ -129,20 +129,20 @@ pub fn document_topics(
     model: &TopicModel,
     text: &str,
     language: TextLanguage,
-) -> Vec<TopicScore> {
+) -> Vec<TopicTally> {
     if model.examples() == 0 {
         return Vec::new();
     }
-    let mut scores = model.read(&features(analyzers, text, language), 1.0);
-    scores.retain(|score| !score.topic.is_area());
-    let strongest = scores.first().map_or(0.0, |score| score.score);
-    scores.retain(|score| {
-        score.score >= DOCUMENT_LEAST_SCORE
-            && score.score >= DOCUMENT_KEEP_RELATIVE * strongest
-            && score.because.iter().filter(|(_, weight)| *weight > 0.0).count() >= DOCUMENT_LEAST_FEATURES
+    let mut tallies = model.tally(&features(analyzers, text, language));
+    tallies.retain(|tally| !tally.topic.is_area());
+    let strongest = tallies.first().map_or(0.0, |tally| tally.score);
+    tallies.retain(|tally| {
+        tally.score >= DOCUMENT_LEAST_SCORE
+            && tally.score >= DOCUMENT_KEEP_RELATIVE * strongest
+            && tally.features >= DOCUMENT_LEAST_FEATURES
     });
-    scores.truncate(DOCUMENT_MAX_TOPICS);
-    scores
+    tallies.truncate(DOCUMENT_MAX_TOPICS);
+    tallies
 }
 
 /// The evidence words that occur in the text as it was written (a vocabulary term matched

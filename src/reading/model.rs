@@ -32,6 +32,15 @@ pub struct TopicScore {
     pub because: Vec<(String, f32)>,
 }
 
+/// How strongly a whole record reads as a topic, and how many of its features point to it
+/// (reading records, whose words are not shown: no word lists are built).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TopicTally {
+    pub topic: Topic,
+    pub score: f32,
+    pub features: usize,
+}
+
 /// Smoothing towards the topic's share: how much example weight (about one curated term's) a
 /// feature needs before its own counts dominate, so that one phrase using a common word does not
 /// tie that word to its topic.
@@ -213,7 +222,11 @@ impl TopicModel {
             }
         }
         if features.len() >= LEAST_FEATURES_FOR_AGAINST {
-            self.count_against(features, factor, &mut scores);
+            let mut totals: Vec<(Topic, &mut f32)> = scores
+                .values_mut()
+                .map(|score| (score.topic, &mut score.score))
+                .collect();
+            self.count_against(features, factor, &mut totals);
         }
         let mut scores: Vec<TopicScore> = scores.into_values().filter(|score| score.score > 0.0).collect();
         for score in &mut scores {
@@ -227,14 +240,41 @@ impl TopicModel {
     }
 
     /// Lowers each topic read by what the text's other features say against it.
-    fn count_against(&self, features: &BTreeSet<Feature>, factor: f32, scores: &mut HashMap<Topic, TopicScore>) {
+    fn count_against(&self, features: &BTreeSet<Feature>, factor: f32, totals: &mut [(Topic, &mut f32)]) {
         for association in features.iter().filter_map(|feature| self.associations.get(feature)) {
-            for score in scores.values_mut() {
-                if !association.weights.iter().any(|(topic, _)| *topic == score.topic) {
-                    score.score += association.against_others * factor;
+            for (topic, total) in totals.iter_mut() {
+                if !association.weights.iter().any(|(associated, _)| associated == topic) {
+                    **total += association.against_others * factor;
                 }
             }
         }
+    }
+
+    /// Like `read` at full weight, without the features behind each score: the topics a whole
+    /// record's features read as, strongest first, each with how many features point to it.
+    pub fn tally(&self, features: &BTreeSet<Feature>) -> Vec<TopicTally> {
+        let mut tallies: HashMap<Topic, TopicTally> = HashMap::new();
+        for association in features.iter().filter_map(|feature| self.associations.get(feature)) {
+            for (topic, weight) in &association.weights {
+                let entry = tallies.entry(*topic).or_insert(TopicTally {
+                    topic: *topic,
+                    score: 0.0,
+                    features: 0,
+                });
+                entry.score += weight;
+                entry.features += usize::from(*weight > 0.0);
+            }
+        }
+        if features.len() >= LEAST_FEATURES_FOR_AGAINST {
+            let mut totals: Vec<(Topic, &mut f32)> = tallies
+                .values_mut()
+                .map(|tally| (tally.topic, &mut tally.score))
+                .collect();
+            self.count_against(features, 1.0, &mut totals);
+        }
+        let mut tallies: Vec<TopicTally> = tallies.into_values().filter(|tally| tally.score > 0.0).collect();
+        tallies.sort_by(|left, right| right.score.total_cmp(&left.score).then(left.topic.cmp(&right.topic)));
+        tallies
     }
 
     /// The features most associated with `topic` in `language`, strongest first.
