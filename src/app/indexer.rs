@@ -239,14 +239,8 @@ impl App {
     /// Records written meanwhile are in the change log after the sequence read first, and the
     /// catch-up at the end applies them.
     pub fn reindex(&self) -> Result<u64, AppError> {
-        let indexed = {
-            let _running = self.inner.indexer.lock();
-            self.rebuild_locked()?
-        };
-        // The model may have changed while the rebuild ran: what it staged first was read
-        // with the previous one.
-        self.restage_outdated_inferences()?;
-        Ok(indexed)
+        let _running = self.inner.indexer.lock();
+        self.rebuild_locked()
     }
 
     /// After the topic model changed: stages again the untagged records (as the last training
@@ -367,7 +361,14 @@ impl App {
         let spawned = std::thread::Builder::new().name("index-rebuild".into()).spawn(move || {
             let result = app.reindex();
             match result {
-                Ok(_) => app.inner.indexer.set_state(IndexState::Ready),
+                Ok(_) => {
+                    app.inner.indexer.set_state(IndexState::Ready);
+                    // A retrain that ended during the rebuild left this to it: the records
+                    // staged before it ended were read with the previous model.
+                    if let Err(error) = app.restage_outdated_inferences() {
+                        tracing::warn!(%error, "indexing what the topic model reads in untagged records failed");
+                    }
+                }
                 Err(error) => {
                     tracing::error!(%error, "rebuilding the index failed; retrying in the background");
                     app.inner.indexer.set_state(IndexState::Failing {

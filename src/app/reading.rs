@@ -244,8 +244,8 @@ impl App {
         self.engine().set_topic_model(model);
         *lock(&learning.untagged) = Arc::new(untagged);
         learning.generation.fetch_add(1, Ordering::SeqCst);
-        // A rebuild reads its remaining records with the new model and checks the rest when
-        // it ends.
+        // A rebuild reads its remaining records with the new model and checks the rest once
+        // it is done (after readiness says so, so that one of the two always checks).
         if !matches!(self.index_state(), super::IndexState::Rebuilding { .. })
             && let Err(error) = self.restage_outdated_inferences()
         {
