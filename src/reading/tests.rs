@@ -166,36 +166,41 @@ fn check_profile(text: &str, language: TextLanguage, expected: &[Topic]) {
 
 #[test]
 fn untagged_profiles_read_as_what_they_describe_in_each_language() {
-    check_profile(
-        "Set up the early warning sirens along the river and trained volunteers to evacuate the lower town.",
-        TextLanguage::English,
-        &[Topic::DisasterRisk, Topic::FloodRisk],
-    );
-    check_profile(
-        "Plant neue Buslinien und sichere Radwege zwischen den Stadtteilen.",
-        TextLanguage::German,
-        &[Topic::Mobility],
-    );
-    check_profile(
-        "Accompagne les vendeurs de rue et les tabliers du marché central dans leurs démarches.",
-        TextLanguage::French,
-        &[Topic::InformalEconomy],
-    );
-    check_profile(
-        "Coordina la recolección de basura y el reciclaje con los recicladores de base.",
-        TextLanguage::Spanish,
-        &[Topic::Waste],
-    );
-    check_profile(
-        "Coordena a regularização fundiária e a melhoria das moradias nas favelas.",
-        TextLanguage::Portuguese,
-        &[Topic::Housing],
-    );
-    check_profile(
-        "يدير مشاريع تصريف مياه الأمطار وحماية الأحياء المنخفضة من السيول",
-        TextLanguage::Arabic,
-        &[Topic::FloodRisk],
-    );
+    let table: [(&str, TextLanguage, &[Topic]); 6] = [
+        (
+            "Set up the early warning sirens along the river and trained volunteers to evacuate the lower town.",
+            TextLanguage::English,
+            &[Topic::DisasterRisk, Topic::FloodRisk],
+        ),
+        (
+            "Plant neue Buslinien und sichere Radwege zwischen den Stadtteilen.",
+            TextLanguage::German,
+            &[Topic::Mobility],
+        ),
+        (
+            "Accompagne les vendeurs de rue et les tabliers du marché central dans leurs démarches.",
+            TextLanguage::French,
+            &[Topic::InformalEconomy],
+        ),
+        (
+            "Coordina la recolección de basura y el reciclaje con los recicladores de base.",
+            TextLanguage::Spanish,
+            &[Topic::Waste],
+        ),
+        (
+            "Coordena a regularização fundiária e a melhoria das moradias nas favelas.",
+            TextLanguage::Portuguese,
+            &[Topic::Housing],
+        ),
+        (
+            "يدير مشاريع تصريف مياه الأمطار وحماية الأحياء المنخفضة من السيول",
+            TextLanguage::Arabic,
+            &[Topic::FloodRisk],
+        ),
+    ];
+    for (text, language, expected) in table {
+        check_profile(text, language, expected);
+    }
 }
 
 #[test]
