@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
+use super::reading::RecordKey;
 use super::{App, AppError};
-use crate::domain::{RecordId, RecordKind};
+use crate::domain::RecordKind;
 use crate::search::IndexUpdate;
 use crate::store::{Change, Written};
 
@@ -239,15 +240,25 @@ impl App {
     /// Records written meanwhile are in the change log after the sequence read first, and the
     /// catch-up at the end applies them.
     pub fn reindex(&self) -> Result<u64, AppError> {
-        let _running = self.inner.indexer.lock();
-        self.rebuild_locked()
+        let indexed = {
+            let _running = self.inner.indexer.lock();
+            self.rebuild_locked()?
+        };
+        // Records staged before the last model was put in use were read with an older one;
+        // a retrain ending meanwhile marks it again.
+        self.take_restage_after_rebuild();
+        self.restage_outdated_inferences()?;
+        while self.take_restage_after_rebuild() {
+            self.restage_outdated_inferences()?;
+        }
+        Ok(indexed)
     }
 
     /// After the topic model changed: stages again the untagged records (as the last training
     /// found them) whose documents hold other inferred topics than the model now reads in
-    /// them, and commits them. Each batch is read afresh from the store and checked against
-    /// the index, and what changed is staged under the indexer's lock, so that a write in
-    /// between is never undone. One commit at the end (writes in between commit what is
+    /// them, and commits them. Each batch is read from the store and checked against the
+    /// index; what changed is read again and staged under the indexer's lock, so that a write
+    /// in between is never undone. One commit at the end (writes in between commit what is
     /// staged so far) keeps the index from splitting into a segment per batch. Returns how
     /// many records were staged again.
     pub(crate) fn restage_outdated_inferences(&self) -> Result<u64, AppError> {
@@ -272,11 +283,30 @@ impl App {
         Ok(restaged)
     }
 
-    /// Stages the records of `batch` whose documents are outdated; returns how many.
-    fn restage_if_outdated(&self, batch: &[(RecordKind, RecordId)]) -> Result<u64, AppError> {
-        let _running = self.inner.indexer.lock();
-        let records = batch
+    /// Stages the records of `batch` whose documents are outdated; returns how many. They are
+    /// checked without the indexer's lock, then read again and staged under it.
+    fn restage_if_outdated(&self, batch: &[RecordKey]) -> Result<u64, AppError> {
+        let records = self.current_states(batch)?;
+        let updates: Vec<IndexUpdate<'_>> = records.iter().map(|record| as_update(record, false)).collect();
+        let outdated: Vec<RecordKey> = records
             .iter()
+            .zip(self.engine().outdated_inferences(&updates)?)
+            .filter(|(_, outdated)| *outdated)
+            .map(|(record, _)| (record.kind(), record.id().clone()))
+            .collect();
+        if outdated.is_empty() {
+            return Ok(0);
+        }
+        let _running = self.inner.indexer.lock();
+        let records = self.current_states(&outdated)?;
+        let updates: Vec<IndexUpdate<'_>> = records.iter().map(|record| as_update(record, false)).collect();
+        self.engine().stage(0, &updates)?;
+        Ok(updates.len() as u64)
+    }
+
+    /// The records as the store holds them now (removed ones as removals).
+    fn current_states(&self, keys: &[RecordKey]) -> Result<Vec<Written>, AppError> {
+        keys.iter()
             .map(|(kind, id)| {
                 let change = Change {
                     seq: 0,
@@ -286,17 +316,7 @@ impl App {
                 };
                 current_state(self, &change)
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        let updates: Vec<IndexUpdate<'_>> = records.iter().map(|record| as_update(record, false)).collect();
-        let engine = self.engine();
-        let outdated: Vec<IndexUpdate<'_>> = updates
-            .iter()
-            .zip(engine.outdated_inferences(&updates)?)
-            .filter(|(_, outdated)| *outdated)
-            .map(|(update, _)| *update)
-            .collect();
-        engine.stage(0, &outdated)?;
-        Ok(outdated.len() as u64)
+            .collect()
     }
 
     fn rebuild_locked(&self) -> Result<u64, AppError> {
@@ -363,9 +383,10 @@ impl App {
             match result {
                 Ok(_) => {
                     app.inner.indexer.set_state(IndexState::Ready);
-                    // A retrain that ended during the rebuild left this to it: the records
-                    // staged before it ended were read with the previous model.
-                    if let Err(error) = app.restage_outdated_inferences() {
+                    // A retrain that ended in the moment before readiness left it to us.
+                    if app.take_restage_after_rebuild()
+                        && let Err(error) = app.restage_outdated_inferences()
+                    {
                         tracing::warn!(%error, "indexing what the topic model reads in untagged records failed");
                     }
                 }

@@ -54,6 +54,9 @@ pub(crate) struct Learning {
     /// The records the last training found untagged: the documents a new model may read
     /// otherwise (records written since were indexed with the model in use).
     untagged: Mutex<Arc<Vec<RecordKey>>>,
+    /// A model was put in use while the index was being rebuilt: the rebuild reads the
+    /// untagged records again before it reports ready.
+    restage_after_rebuild: AtomicBool,
 }
 
 impl Learning {
@@ -69,6 +72,7 @@ impl Learning {
             last_training_ms: AtomicU64::new(0),
             generation: AtomicU64::new(0),
             untagged: Mutex::new(Arc::new(Vec::new())),
+            restage_after_rebuild: AtomicBool::new(false),
         }
     }
 }
@@ -152,6 +156,12 @@ impl App {
     /// committed (answers computed before may differ).
     pub(crate) fn reading_generation(&self) -> u64 {
         self.inner.learning.generation.load(Ordering::SeqCst)
+    }
+
+    /// Whether a model was put in use during a rebuild and its reading is still to be
+    /// indexed (clears the mark).
+    pub(crate) fn take_restage_after_rebuild(&self) -> bool {
+        self.inner.learning.restage_after_rebuild.swap(false, Ordering::SeqCst)
     }
 
     /// The records the last training found untagged.
@@ -244,9 +254,11 @@ impl App {
         self.engine().set_topic_model(model);
         *lock(&learning.untagged) = Arc::new(untagged);
         learning.generation.fetch_add(1, Ordering::SeqCst);
-        // A rebuild reads its remaining records with the new model and checks the rest once
-        // it is done (after readiness says so, so that one of the two always checks).
+        // A rebuild reads its remaining records with the new model and checks the rest when
+        // it ends.
+        learning.restage_after_rebuild.store(true, Ordering::SeqCst);
         if !matches!(self.index_state(), super::IndexState::Rebuilding { .. })
+            && learning.restage_after_rebuild.swap(false, Ordering::SeqCst)
             && let Err(error) = self.restage_outdated_inferences()
         {
             // Documents keep what the previous model read until the next retrain.
