@@ -128,6 +128,8 @@ pub struct FacetedTopCollector {
 #[derive(PartialEq)]
 struct Ranked {
     key: f64,
+    /// Breaks ties the same way whatever the document's address (`DocRow::id_order`).
+    tie: u32,
     address: DocAddress,
 }
 
@@ -140,9 +142,14 @@ impl PartialOrd for Ranked {
 }
 
 impl Ord for Ranked {
-    /// The heap keeps the worst on top: lower key is worse; on ties the later address is worse.
+    /// The heap keeps the worst on top: lower key is worse; on ties the higher id order, then
+    /// the later address, is worse.
     fn cmp(&self, other: &Self) -> Ordering {
-        other.key.total_cmp(&self.key).then(self.address.cmp(&other.address))
+        other
+            .key
+            .total_cmp(&self.key)
+            .then(self.tie.cmp(&other.tie))
+            .then(self.address.cmp(&other.address))
     }
 }
 
@@ -262,9 +269,18 @@ impl Collector for FacetedTopCollector {
             merged.counts.add(&fruit.counts);
             merged.top.extend(fruit.top);
         }
-        merged
-            .top
-            .sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
+        let tie = |address: &DocAddress| {
+            self.tables
+                .get(address.segment_ord as usize)
+                .map_or(0, |table| table.id_order(address.doc_id))
+        };
+        merged.top.sort_by(|left, right| {
+            right
+                .0
+                .total_cmp(&left.0)
+                .then(tie(&left.1).cmp(&tie(&right.1)))
+                .then(left.1.cmp(&right.1))
+        });
         merged.top.truncate(self.keep);
         Ok(merged)
     }
@@ -294,8 +310,14 @@ impl SegmentCollector for FacetedTopSegmentCollector {
             RankOrder::Score => f64::from(score),
             RankOrder::NewestFirst => self.table.row(doc).updated_at as f64,
         };
+        // The tie-break is read only for a document that may enter the heap.
+        let enters = self.heap.len() < self.keep || self.heap.peek().is_some_and(|worst| key >= worst.key);
+        if !enters {
+            return;
+        }
         let candidate = Ranked {
             key,
+            tie: self.table.id_order(doc),
             address: DocAddress::new(self.segment_ord, doc),
         };
         if self.heap.len() < self.keep {
@@ -307,12 +329,13 @@ impl SegmentCollector for FacetedTopSegmentCollector {
     }
 
     fn harvest(self) -> FacetedTop {
-        let mut top: Vec<(f64, DocAddress)> = self
+        // Ascending by `Ranked`'s order is best first.
+        let top: Vec<(f64, DocAddress)> = self
             .heap
+            .into_sorted_vec()
             .into_iter()
             .map(|ranked| (ranked.key, ranked.address))
             .collect();
-        top.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
         let mut counts = FacetCounts::empty();
         let mut total = 0;
         for (profile, seen) in self.table.profiles().iter().zip(&self.per_profile) {

@@ -883,3 +883,34 @@ fn the_response_cache_can_be_turned_off() {
         assert_eq!(answer.json::<Value>().unwrap()["total"], 1);
     }
 }
+
+#[test]
+fn records_of_equal_date_keep_their_order_when_the_index_is_rebuilt() {
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(data.path(), ServerOptions::default());
+    // One date for all, imported in the reverse of their ids' order (a rebuild reads them in
+    // the store's order).
+    let rows: String = (0..40)
+        .rev()
+        .map(|number| {
+            let mut expert = expert_body(&format!("tie-{number:02}"), "Lea Brandt", "Kiel", "DE");
+            expert["created_at"] = json!("2026-01-01T00:00:00Z");
+            expert["updated_at"] = json!("2026-01-01T00:00:00Z");
+            format!("{expert}\n")
+        })
+        .collect();
+    let report = import(&server, "experts", "application/x-ndjson", rows);
+    assert_eq!(report["created"], 40, "{report}");
+    let listed = |server: &TestServer| -> Vec<String> {
+        let page: Value = server.admin_get("/v1/admin/experts?limit=40").json().unwrap();
+        crate::helpers::ids_of_hits(&page, "expert")
+    };
+    let before = listed(&server);
+    assert_eq!(before.len(), 40);
+    server.stop();
+    std::fs::remove_dir_all(data.path().join("index")).unwrap();
+    let rebuilt = TestServer::start_in(data.path(), ServerOptions::default());
+    assert_eq!(listed(&rebuilt), before, "pages of equal-date records stay the same");
+    rebuilt.stop();
+    crate::helpers::postgres::drop_database_of(data.path());
+}
