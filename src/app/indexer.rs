@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::reading::RecordKey;
 use super::{App, AppError};
-use crate::domain::RecordKind;
+use crate::domain::{RecordId, RecordKind};
 use crate::search::IndexUpdate;
 use crate::store::{Change, Written};
 
@@ -72,16 +72,14 @@ impl Indexer {
     }
 }
 
-/// A record read back from the store for a change, as the index should now show it.
-fn current_state(app: &App, change: &Change) -> Result<Written, AppError> {
+/// A record read back from the store, as the index should now show it.
+fn current_state(app: &App, kind: RecordKind, id: &RecordId) -> Result<Written, AppError> {
     let store = app.store();
-    let current = match change.kind {
-        RecordKind::Expert => store
-            .expert(&change.id)?
-            .map(|expert| Written::Expert(Box::new(expert))),
-        RecordKind::Case => store.case(&change.id)?.map(|case| Written::Case(Box::new(case))),
+    let current = match kind {
+        RecordKind::Expert => store.expert(id)?.map(|expert| Written::Expert(Box::new(expert))),
+        RecordKind::Case => store.case(id)?.map(|case| Written::Case(Box::new(case))),
     };
-    Ok(current.unwrap_or_else(|| Written::Removed(change.kind, change.id.clone())))
+    Ok(current.unwrap_or_else(|| Written::Removed(kind, id.clone())))
 }
 
 fn as_update<'a>(written: &'a Written, erased: bool) -> IndexUpdate<'a> {
@@ -180,7 +178,7 @@ impl App {
                 .changed(changes.iter().map(|change| (change.kind, &change.id)));
             let records = changes
                 .iter()
-                .map(|change| current_state(self, change))
+                .map(|change| current_state(self, change.kind, &change.id))
                 .collect::<Result<Vec<_>, _>>()?;
             let updates: Vec<IndexUpdate<'_>> = records
                 .iter()
@@ -306,17 +304,7 @@ impl App {
 
     /// The records as the store holds them now (removed ones as removals).
     fn current_states(&self, keys: &[RecordKey]) -> Result<Vec<Written>, AppError> {
-        keys.iter()
-            .map(|(kind, id)| {
-                let change = Change {
-                    seq: 0,
-                    kind: *kind,
-                    id: id.clone(),
-                    erased: false,
-                };
-                current_state(self, &change)
-            })
-            .collect()
+        keys.iter().map(|(kind, id)| current_state(self, *kind, id)).collect()
     }
 
     fn rebuild_locked(&self) -> Result<u64, AppError> {

@@ -189,7 +189,7 @@ impl App {
         }
         let mut untagged = Vec::new();
         let mut learn = |kind: RecordKind, id: &RecordId, topics: &[Topic], text: String, language: TextLanguage| {
-            if topics.iter().all(|topic| topic.is_area()) {
+            if Topic::none_specific(topics) {
                 untagged.push((kind, id.clone()));
             }
             trainer.add(Example {

@@ -97,6 +97,11 @@ impl Topic {
         self.area() == *self
     }
 
+    /// Whether a record tagged with `topics` counts as untagged: no topic, or areas only.
+    pub fn none_specific(topics: &[Topic]) -> bool {
+        topics.iter().all(Topic::is_area)
+    }
+
     /// The level-1 area a topic belongs to; an area is its own area.
     pub fn area(&self) -> Topic {
         match self {

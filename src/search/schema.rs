@@ -241,7 +241,7 @@ pub fn infer_topics(readers: DocumentReaders<'_>, text: &str, language: TextLang
             inferred.weak.push(evidence.topic);
         }
     }
-    if topics.iter().all(|topic| topic.is_area()) {
+    if Topic::none_specific(topics) {
         for read in crate::reading::document_topics(readers.analyzers, readers.model, text, language) {
             if tagged.contains(&read.topic) || inferred.strong.contains(&read.topic) {
                 continue;
