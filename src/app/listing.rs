@@ -307,6 +307,7 @@ impl App {
             filters: parsed.filters.clone(),
             published_only,
             keep: (parsed.offset + parsed.limit).clamp(RERANK_DEPTH, MAX_OFFSET + MAX_LIMIT),
+            page_end: parsed.offset + parsed.limit,
         };
         let listing = list(&request)?;
         let ordered: Vec<(String, f32, Option<TextLanguage>)> = match listing.order {

@@ -9,7 +9,7 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use super::segments::{FacetProfile, MAX_REGION_CODES, MAX_TOPIC_CODES, SegmentTable};
 
@@ -336,18 +336,56 @@ impl SegmentCollector for FacetedTopSegmentCollector {
             .into_iter()
             .map(|ranked| (ranked.key, ranked.address))
             .collect();
-        let mut counts = FacetCounts::empty();
-        let mut total = 0;
-        for (profile, seen) in self.table.profiles().iter().zip(&self.per_profile) {
-            if *seen == 0 {
-                continue;
-            }
-            let passes = Passes::of(&self.filters, profile);
-            if passes.all() {
-                total += u64::from(*seen);
-            }
-            tally(&mut counts, profile, &passes, u64::from(*seen));
-        }
+        let (total, counts) = count_profiles(&self.table, &self.filters, &self.per_profile);
         FacetedTop { total, top, counts }
     }
+}
+
+/// The total and the facet counts of a segment's matching documents, given how many of them
+/// each facet profile has.
+fn count_profiles(table: &SegmentTable, filters: &CompiledFilters, per_profile: &[u32]) -> (u64, FacetCounts) {
+    let mut counts = FacetCounts::empty();
+    let mut total = 0;
+    for (profile, seen) in table.profiles().iter().zip(per_profile) {
+        if *seen == 0 {
+            continue;
+        }
+        let passes = Passes::of(filters, profile);
+        if passes.all() {
+            total += u64::from(*seen);
+        }
+        tally(&mut counts, profile, &passes, u64::from(*seen));
+    }
+    (total, counts)
+}
+
+/// What `searcher.search(&AllQuery, collector)` answers for `RankOrder::NewestFirst`, without
+/// visiting every document: when nothing but filters selects, each segment's live documents
+/// per facet profile give the total and the counts, and walking the segment's documents newest
+/// first gives its best ones as soon as `keep` of them pass the filters.
+pub fn newest_first(searcher: &Searcher, collector: &FacetedTopCollector) -> tantivy::Result<FacetedTop> {
+    let filters = CompiledFilters::compile(&collector.filters);
+    let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let table = collector
+            .tables
+            .get(ord)
+            .ok_or_else(|| tantivy::TantivyError::InternalError(format!("no table for segment {ord}")))?;
+        let passing: Vec<bool> = table
+            .profiles()
+            .iter()
+            .map(|profile| Passes::of(&filters, profile).all())
+            .collect();
+        let segment_ord = SegmentOrdinal::try_from(ord).unwrap_or(SegmentOrdinal::MAX);
+        let top = table
+            .newest_first()
+            .iter()
+            .filter(|doc| !segment.is_deleted(**doc) && passing.get(table.profile_of(**doc)).copied().unwrap_or(false))
+            .take(collector.keep)
+            .map(|doc| (table.row(*doc).updated_at as f64, DocAddress::new(segment_ord, *doc)))
+            .collect();
+        let (total, counts) = count_profiles(table, &filters, &table.live_profile_counts(segment));
+        fruits.push(FacetedTop { total, top, counts });
+    }
+    collector.merge_fruits(fruits)
 }

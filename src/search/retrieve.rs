@@ -13,7 +13,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, Searcher, Term};
 
 use super::SearchError;
-use super::collect::{FacetCounts, FacetFilters, FacetedTopCollector, RankOrder};
+use super::collect::{self, FacetCounts, FacetFilters, FacetedTopCollector, RankOrder};
 use super::engine::{SearchEngine, and, published_only};
 use super::query::{self, AnalysedQuery, QueryLimits, TextWeights, TopicClauseWeights, any_of, filter};
 use super::schema::{CommonFields, ExpertFields, country_from_code, language_from_code};
@@ -49,8 +49,11 @@ pub struct ListingRequest<'a> {
     pub topics: Vec<Topic>,
     pub filters: FacetFilters,
     pub published_only: bool,
-    /// How many of the best records to return as candidates.
+    /// How many of the best records to return as candidates for re-ranking.
     pub keep: usize,
+    /// Where the asked page ends (offset + limit): all a listing newest first needs, since
+    /// nothing re-ranks it.
+    pub page_end: usize,
 }
 
 pub struct Listing {
@@ -270,11 +273,17 @@ fn listing(
     }
     let collector = FacetedTopCollector {
         filters,
-        keep: request.keep,
+        keep: match order {
+            RankOrder::Score => request.keep,
+            RankOrder::NewestFirst => request.page_end.min(request.keep),
+        },
         order,
         tables: tables.clone(),
     };
-    let found = searcher.search(&and(clauses), &collector)?;
+    let found = match order {
+        RankOrder::NewestFirst => collect::newest_first(searcher, &collector)?,
+        RankOrder::Score => searcher.search(&and(clauses), &collector)?,
+    };
     let addresses: Vec<(f32, DocAddress)> = found.top.iter().map(|(key, address)| (*key as f32, *address)).collect();
     let candidates = candidates_with_text_scores(searcher, &tables, text.as_deref(), &addresses)?;
     Ok(Listing {

@@ -4,8 +4,9 @@
 //! the string dictionary of ids) cost microseconds per document.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
+use smallvec::SmallVec;
 use tantivy::index::SegmentId;
 use tantivy::{DocId, Searcher, SegmentReader};
 
@@ -43,7 +44,9 @@ pub struct FacetProfile {
     pub topics: u32,
     pub regions: u64,
     pub country: u16,
-    pub languages: Vec<u16>,
+    /// Inline: profiles are read one after another for every facet count, and a heap vector
+    /// each made that pass a cache miss per profile.
+    pub languages: SmallVec<[u16; INLINE_LANGUAGES]>,
     pub status: u8,
     pub available: bool,
 }
@@ -58,6 +61,13 @@ pub struct SegmentTable {
     /// The distinct facet profiles of the segment, and each document's.
     profiles: Vec<FacetProfile>,
     profile_of: Vec<u32>,
+    /// Documents per profile, deleted ones included.
+    profile_sizes: Vec<u32>,
+    /// The documents newest first (ties in `id_orders` order, then by address), sorted on
+    /// first use: what a listing without text or topics walks.
+    newest_first: OnceLock<Vec<DocId>>,
+    /// `live_profile_counts` for the latest number of deleted documents seen.
+    live_counts: Mutex<Option<(u32, Arc<Vec<u32>>)>>,
     /// For cases: the ids of the experts each case names.
     linked: LinkColumn,
     /// Languages of documents with more than `INLINE_LANGUAGES`.
@@ -102,6 +112,44 @@ impl SegmentTable {
     /// at one).
     pub fn profiles(&self) -> &[FacetProfile] {
         &self.profiles
+    }
+
+    /// Live documents per profile in `segment` (this table's segment, whose deletions grow
+    /// as records are re-indexed or removed). Kept for the latest number of deletions: a
+    /// segment's deleted documents only ever grow, so their number names the set.
+    pub fn live_profile_counts(&self, segment: &SegmentReader) -> Arc<Vec<u32>> {
+        let deleted = segment.num_deleted_docs();
+        let mut latest = self
+            .live_counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((counted, counts)) = latest.as_ref()
+            && *counted == deleted
+        {
+            return counts.clone();
+        }
+        let mut counts = self.profile_sizes.clone();
+        if deleted > 0 {
+            for doc in 0..segment.max_doc() {
+                if segment.is_deleted(doc)
+                    && let Some(count) = counts.get_mut(self.profile_of(doc))
+                {
+                    *count = count.saturating_sub(1);
+                }
+            }
+        }
+        let counts = Arc::new(counts);
+        *latest = Some((deleted, counts.clone()));
+        counts
+    }
+
+    /// Every document of the segment, deleted ones included, newest first.
+    pub fn newest_first(&self) -> &[DocId] {
+        self.newest_first.get_or_init(|| {
+            let mut docs: Vec<DocId> = (0..self.rows.len() as DocId).collect();
+            docs.sort_unstable_by_key(|doc| (std::cmp::Reverse(self.row(*doc).updated_at), self.id_order(*doc), *doc));
+            docs
+        })
     }
 
     /// The expert ids a case names (none for experts).
@@ -192,6 +240,9 @@ impl SegmentTable {
             id_orders,
             profiles: Vec::new(),
             profile_of: Vec::new(),
+            profile_sizes: Vec::new(),
+            newest_first: OnceLock::new(),
+            live_counts: Mutex::new(None),
             linked,
             extra_languages,
         };
@@ -217,7 +268,7 @@ impl SegmentTable {
                 topics: row.topics,
                 regions: row.regions,
                 country: row.country,
-                languages: self.languages(doc).to_vec(),
+                languages: SmallVec::from_slice(self.languages(doc)),
                 status: row.status,
                 available: row.available,
             };
@@ -228,8 +279,13 @@ impl SegmentTable {
         for (profile, position) in positions {
             profiles[position as usize] = profile;
         }
+        let mut profile_sizes = vec![0u32; profiles.len()];
+        for position in &profile_of {
+            profile_sizes[*position as usize] += 1;
+        }
         self.profiles = profiles;
         self.profile_of = profile_of;
+        self.profile_sizes = profile_sizes;
     }
 }
 

@@ -914,3 +914,90 @@ fn records_of_equal_date_keep_their_order_when_the_index_is_rebuilt() {
     rebuilt.stop();
     crate::helpers::postgres::drop_database_of(data.path());
 }
+
+#[test]
+fn a_listing_newest_first_shows_each_live_record_once_with_exact_counts_after_edits_and_deletions() {
+    let server = fresh();
+    let countries = ["DE", "KE", "BR"];
+    // Twelve dates shared by three records each, so ties are ordered too.
+    let rows: String = (0..36)
+        .map(|number| {
+            let country = countries[number % 3];
+            let mut expert = expert_body(&format!("pg-{number:02}"), "Lea Brandt", "Kiel", country);
+            let date = format!("2026-01-{:02}T00:00:00Z", number / 3 + 1);
+            expert["created_at"] = json!(date);
+            expert["updated_at"] = json!(date);
+            format!("{expert}\n")
+        })
+        .collect();
+    assert_eq!(import(&server, "experts", "application/x-ndjson", rows)["created"], 36);
+    let edited = ["pg-03", "pg-07", "pg-11", "pg-15", "pg-19", "pg-23"];
+    let deleted = ["pg-01", "pg-05", "pg-09", "pg-13", "pg-30"];
+    for (id, method) in edited
+        .iter()
+        .map(|id| (id, Method::PATCH))
+        .chain(deleted.iter().map(|id| (id, Method::DELETE)))
+    {
+        let version = etag(&server.admin_get(&format!("/v1/admin/experts/{id}")));
+        let request = server
+            .client
+            .request(method, server.url(&format!("/v1/admin/experts/{id}")));
+        let response = server
+            .admin(request)
+            .header("if-match", version)
+            .header("content-type", "application/merge-patch+json")
+            .body(json!({"position": "Head of Mobility"}).to_string())
+            .send()
+            .unwrap();
+        assert!(response.status().is_success(), "{id}: {}", response.status());
+    }
+    let live: Vec<String> = (0..36)
+        .map(|number| format!("pg-{number:02}"))
+        .filter(|id| !deleted.contains(&id.as_str()))
+        .collect();
+    let whole = server.get_json("/v1/experts?limit=100");
+    let listed = crate::helpers::ids_of_hits(&whole, "expert");
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(sorted, live, "every live record once, no deleted one");
+    assert_eq!(whole["total"], live.len());
+    let dates: Vec<&str> = whole["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["expert"]["updated_at"].as_str().unwrap())
+        .collect();
+    // The index orders by the second; records of the same second are ties.
+    assert!(
+        dates.windows(2).all(|pair| pair[0][..19] >= pair[1][..19]),
+        "newest first: {dates:?}"
+    );
+    let mut newest: Vec<String> = listed[..edited.len()].to_vec();
+    newest.sort();
+    assert_eq!(newest, edited, "the edited records are the newest");
+    let paged: Vec<String> = (0..live.len())
+        .step_by(4)
+        .flat_map(|offset| {
+            crate::helpers::ids_of_hits(
+                &server.get_json(&format!("/v1/experts?limit=4&offset={offset}")),
+                "expert",
+            )
+        })
+        .collect();
+    assert_eq!(paged, listed, "pages of four walk the same order");
+    for (position, country) in countries.iter().enumerate() {
+        let expected = live
+            .iter()
+            .filter(|id| id[3..].parse::<usize>().unwrap() % 3 == position)
+            .count();
+        assert_eq!(whole["facets"]["country"][country], expected, "{country}");
+        let filtered = server.get_json(&format!("/v1/experts?country={country}&limit=100"));
+        assert_eq!(filtered["total"], expected, "{country}");
+        assert_eq!(filtered["hits"].as_array().unwrap().len(), expected, "{country}");
+        assert_eq!(
+            filtered["facets"]["country"], whole["facets"]["country"],
+            "a facet ignores its own filter"
+        );
+    }
+    server.stop();
+}
