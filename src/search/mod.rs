@@ -11,6 +11,7 @@ mod feedback;
 mod floor;
 mod query;
 mod retrieve;
+mod row_queries;
 mod schema;
 mod segments;
 mod suggest;

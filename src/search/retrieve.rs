@@ -16,6 +16,7 @@ use super::SearchError;
 use super::collect::{self, FacetCounts, FacetFilters, FacetedTopCollector, RankOrder};
 use super::engine::{SearchEngine, and, published_only};
 use super::query::{self, AnalysedQuery, QueryLimits, TextWeights, TopicClauseWeights, any_of, filter};
+use super::row_queries::{self, RowFilter, RowFiltered, TopicClauses};
 use super::schema::{CommonFields, ExpertFields, country_from_code, language_from_code};
 use super::segments::{SegmentTable, SegmentTables};
 use crate::domain::{CountryCode, LanguageCode, Topic};
@@ -174,13 +175,6 @@ impl Gathered {
     }
 }
 
-fn copy_clauses(clauses: &[(Occur, Box<dyn Query>)]) -> Vec<(Occur, Box<dyn Query>)> {
-    clauses
-        .iter()
-        .map(|(occur, query)| (*occur, query.box_clone()))
-        .collect()
-}
-
 /// BM25 of `text` for exactly these documents: each segment's scorer seeks to them in turn.
 fn text_scores(
     searcher: &Searcher,
@@ -319,6 +313,27 @@ pub(super) fn match_hard_filters(fields: &ExpertFields, request: &MatchRetrieval
     hard_filters
 }
 
+/// The match's hard filters and place preferences, read from the segment tables.
+fn match_row_filter(request: &MatchRetrieval<'_>) -> RowFilter {
+    RowFilter {
+        status: Some(crate::domain::Status::Published.code() as u8),
+        available_only: true,
+        languages: request
+            .languages
+            .iter()
+            .filter_map(|language| u16::try_from(super::two_letter_code(language.as_str())).ok())
+            .collect(),
+        exclude_city_key: request.exclude_city_key,
+        prefer_regions: row_queries::region_mask(&request.prefer_regions),
+        prefer_countries: request
+            .prefer_countries
+            .iter()
+            .filter_map(|code| u16::try_from(*code).ok())
+            .collect(),
+        preference_boost: RETRIEVAL_REGION_BOOST,
+    }
+}
+
 impl SearchEngine {
     pub fn analyse(&self, text: &str, limits: &QueryLimits) -> AnalysedQuery {
         let searcher = self.experts.searcher();
@@ -362,47 +377,37 @@ impl SearchEngine {
         let searcher = self.experts.searcher();
         let fields = &self.experts.fields;
         let common = &fields.common;
-        let hard_filters = match_hard_filters(fields, request);
-        let with_filters = |scoring: Box<dyn Query>, extra: Vec<(Occur, Box<dyn Query>)>| {
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = hard_filters
-                .iter()
-                .map(|(occur, query)| (*occur, query.box_clone()))
-                .collect();
-            clauses.push((Occur::Must, scoring));
-            clauses.extend(extra);
-            and(clauses)
+        let hard_filters = Arc::new(match_row_filter(request));
+        let no_preferences = Arc::new(RowFilter {
+            prefer_regions: 0,
+            prefer_countries: Vec::new(),
+            ..(*hard_filters).clone()
+        });
+        let with_filters = |scoring: Box<dyn Query>, filter: &Arc<RowFilter>| -> Result<Box<dyn Query>, SearchError> {
+            Ok(Box::new(RowFiltered::new(
+                scoring,
+                filter.clone(),
+                &searcher,
+                &self.experts.tables,
+            )?))
         };
 
         let text = query::text_query(common, Some(fields.name), request.query, &TextWeights::default());
-        let mut signals: Vec<Box<dyn Query>> = Vec::new();
-        signals.extend(text.as_ref().map(|query| query.box_clone()));
-        signals.extend(query::topic_query(common, &request.topics, &RETRIEVAL_TOPIC_WEIGHTS));
-        signals.extend(query::topic_query(
-            common,
-            &request.related_topics,
-            &RETRIEVAL_RELATED_WEIGHTS,
-        ));
-        let mut preferences: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if !request.prefer_regions.is_empty() {
-            let in_region = Box::new(ConstScoreQuery::new(
-                any_of(common.regions, &request.prefer_regions),
-                RETRIEVAL_REGION_BOOST,
-            ));
-            preferences.push((Occur::Should, in_region));
-        }
-        if !request.prefer_countries.is_empty() {
-            let in_country = Box::new(ConstScoreQuery::new(
-                any_of(common.country, &request.prefer_countries),
-                RETRIEVAL_REGION_BOOST,
-            ));
-            preferences.push((Occur::Should, in_country));
-        }
+        let mut topics = TopicClauses::default();
+        topics.add(&request.topics, &RETRIEVAL_TOPIC_WEIGHTS);
+        topics.add(&request.related_topics, &RETRIEVAL_RELATED_WEIGHTS);
 
         let mut gathered = Gathered::default();
         let mut gather = |hits: Vec<(f32, DocAddress)>| gathered.add(hits);
-        if !signals.is_empty() {
-            let combined = with_filters(Box::new(BooleanQuery::union(signals)), copy_clauses(&preferences));
-            gather(searcher.search(&combined, &TopDocs::with_limit(request.keep).order_by_score())?);
+        if text.is_some() || !topics.is_empty() {
+            gather(row_queries::best_by_rows(
+                &searcher,
+                &self.experts.tables,
+                text.as_deref(),
+                &topics,
+                &hard_filters,
+                request.keep,
+            )?);
         }
         if !request.evidence_expert_ids.is_empty() {
             let ids: Vec<Term> = request
@@ -412,18 +417,15 @@ impl SearchEngine {
                 .collect();
             let linked = with_filters(
                 Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(ids)), 0.0)),
-                Vec::new(),
-            );
+                &no_preferences,
+            )?;
             gather(searcher.search(
                 &linked,
                 &TopDocs::with_limit(request.evidence_expert_ids.len()).order_by_score(),
             )?);
         }
         if gathered.addresses.len() < request.fill_to {
-            let everyone = with_filters(
-                Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
-                copy_clauses(&preferences),
-            );
+            let everyone = with_filters(Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)), &hard_filters)?;
             let room = request.fill_to + gathered.addresses.len();
             gathered.add(searcher.search(&everyone, &TopDocs::with_limit(room).order_by_score())?);
         }
@@ -440,10 +442,9 @@ impl SearchEngine {
     ) -> Result<Vec<CaseHit>, SearchError> {
         let searcher = self.cases.searcher();
         let fields = &self.cases.fields;
-        let mut signals: Vec<Box<dyn Query>> = Vec::new();
-        signals.extend(query::text_query(&fields.common, None, query, &TextWeights::default()));
-        signals.extend(query::topic_query(
-            &fields.common,
+        let text = query::text_query(&fields.common, None, query, &TextWeights::default());
+        let mut topic_clauses = TopicClauses::default();
+        topic_clauses.add(
             topics,
             &TopicClauseWeights {
                 tagged: 3.0,
@@ -451,15 +452,22 @@ impl SearchEngine {
                 inferred_weak: 0.5,
                 area_only: 0.0,
             },
-        ));
-        if signals.is_empty() {
+        );
+        if text.is_none() && topic_clauses.is_empty() {
             return Ok(Vec::new());
         }
-        let relevant = and(vec![
-            filter(published_only(fields.common.status)),
-            (Occur::Must, Box::new(BooleanQuery::union(signals))),
-        ]);
-        let hits = searcher.search(&relevant, &TopDocs::with_limit(keep).order_by_score())?;
+        let published = RowFilter {
+            status: Some(crate::domain::Status::Published.code() as u8),
+            ..RowFilter::default()
+        };
+        let hits = row_queries::best_by_rows(
+            &searcher,
+            &self.cases.tables,
+            text.as_deref(),
+            &topic_clauses,
+            &published,
+            keep,
+        )?;
         self.case_hits(&searcher, &hits)
     }
 

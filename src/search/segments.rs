@@ -36,6 +36,10 @@ pub struct DocRow {
     pub text_language: u8,
 }
 
+/// A document's topic bitmasks, in the order tagged, inferred strongly, inferred weakly,
+/// areas tagged.
+pub type TopicMasks = [u32; 4];
+
 /// What filters and facets read of a document. Documents share few distinct profiles (a few
 /// thousand among 100k generated experts), so a pass over the matches counts profiles, one
 /// increment per document, and turns them into facet counts once per profile.
@@ -63,6 +67,10 @@ pub struct SegmentTable {
     profile_of: Vec<u32>,
     /// Documents per profile, deleted ones included.
     profile_sizes: Vec<u32>,
+    /// The distinct topic masks of the segment (`TopicMasks`), and each document's: topic
+    /// clauses are scored once per distinct set, not once per document.
+    topic_masks: Vec<TopicMasks>,
+    topic_masks_of: Vec<u32>,
     /// The documents newest first (ties in `id_orders` order, then by address), sorted on
     /// first use: what a listing without text or topics walks.
     newest_first: OnceLock<Vec<DocId>>,
@@ -106,6 +114,18 @@ impl SegmentTable {
     /// The position of a document's facet profile in `profiles()`.
     pub fn profile_of(&self, doc: DocId) -> usize {
         self.profile_of.get(doc as usize).map_or(0, |profile| *profile as usize)
+    }
+
+    /// The segment's distinct topic masks.
+    pub fn topic_masks(&self) -> &[TopicMasks] {
+        &self.topic_masks
+    }
+
+    /// The position of a document's topic masks in `topic_masks()`.
+    pub fn topic_masks_of(&self, doc: DocId) -> usize {
+        self.topic_masks_of
+            .get(doc as usize)
+            .map_or(0, |position| *position as usize)
     }
 
     /// The segment's distinct facet profiles (at least one, so that `profile_of` always points
@@ -241,13 +261,37 @@ impl SegmentTable {
             profiles: Vec::new(),
             profile_of: Vec::new(),
             profile_sizes: Vec::new(),
+            topic_masks: Vec::new(),
+            topic_masks_of: Vec::new(),
             newest_first: OnceLock::new(),
             live_counts: Mutex::new(None),
             linked,
             extra_languages,
         };
         table.assign_profiles();
+        table.assign_topic_masks();
         Ok(table)
+    }
+}
+
+impl SegmentTable {
+    fn assign_topic_masks(&mut self) {
+        let mut positions: HashMap<TopicMasks, u32> = HashMap::new();
+        let mut distinct = Vec::new();
+        let mut masks_of = Vec::with_capacity(self.rows.len());
+        for row in &self.rows {
+            let masks = [row.topics, row.inferred_strong, row.inferred_weak, row.area_tags];
+            let position = *positions.entry(masks).or_insert_with(|| {
+                distinct.push(masks);
+                u32::try_from(distinct.len() - 1).unwrap_or(u32::MAX)
+            });
+            masks_of.push(position);
+        }
+        if distinct.is_empty() {
+            distinct.push(TopicMasks::default());
+        }
+        self.topic_masks = distinct;
+        self.topic_masks_of = masks_of;
     }
 }
 
