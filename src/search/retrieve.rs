@@ -16,7 +16,7 @@ use super::SearchError;
 use super::collect::{self, FacetCounts, FacetFilters, FacetedTopCollector, RankOrder};
 use super::engine::{SearchEngine, and, published_only};
 use super::query::{self, AnalysedQuery, QueryLimits, TextWeights, TopicClauseWeights, any_of, filter};
-use super::row_queries::{self, RowFilter, RowFiltered, TopicClauses};
+use super::row_queries::{self, RowFilter, TopicClauses};
 use super::schema::{CommonFields, ExpertFields, country_from_code, language_from_code};
 use super::segments::{SegmentTable, SegmentTables};
 use crate::domain::{CountryCode, LanguageCode, Topic};
@@ -313,6 +313,22 @@ pub(super) fn match_hard_filters(fields: &ExpertFields, request: &MatchRetrieval
     hard_filters
 }
 
+/// Constant boosts for experts in a preferred region or country (`match_row_filter`'s, as
+/// tantivy clauses).
+fn place_preferences(common: &CommonFields, request: &MatchRetrieval<'_>) -> Vec<(Occur, Box<dyn Query>)> {
+    let mut preferences: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (field, codes) in [
+        (common.regions, &request.prefer_regions),
+        (common.country, &request.prefer_countries),
+    ] {
+        if !codes.is_empty() {
+            let boost = Box::new(ConstScoreQuery::new(any_of(field, codes), RETRIEVAL_REGION_BOOST));
+            preferences.push((Occur::Should, boost));
+        }
+    }
+    preferences
+}
+
 /// The match's hard filters and place preferences, read from the segment tables.
 fn match_row_filter(request: &MatchRetrieval<'_>) -> RowFilter {
     RowFilter {
@@ -377,19 +393,12 @@ impl SearchEngine {
         let searcher = self.experts.searcher();
         let fields = &self.experts.fields;
         let common = &fields.common;
-        let hard_filters = Arc::new(match_row_filter(request));
-        let no_preferences = Arc::new(RowFilter {
-            prefer_regions: 0,
-            prefer_countries: Vec::new(),
-            ..(*hard_filters).clone()
-        });
-        let with_filters = |scoring: Box<dyn Query>, filter: &Arc<RowFilter>| -> Result<Box<dyn Query>, SearchError> {
-            Ok(Box::new(RowFiltered::new(
-                scoring,
-                filter.clone(),
-                &searcher,
-                &self.experts.tables,
-            )?))
+        // The evidence and fill-up queries are few or rare: plain tantivy filters serve them.
+        let with_filters = |scoring: Box<dyn Query>, extra: Vec<(Occur, Box<dyn Query>)>| {
+            let mut clauses = match_hard_filters(fields, request);
+            clauses.push((Occur::Must, scoring));
+            clauses.extend(extra);
+            and(clauses)
         };
 
         let text = query::text_query(common, Some(fields.name), request.query, &TextWeights::default());
@@ -405,7 +414,7 @@ impl SearchEngine {
                 &self.experts.tables,
                 text.as_deref(),
                 &topics,
-                &hard_filters,
+                &match_row_filter(request),
                 request.keep,
             )?);
         }
@@ -417,15 +426,18 @@ impl SearchEngine {
                 .collect();
             let linked = with_filters(
                 Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(ids)), 0.0)),
-                &no_preferences,
-            )?;
+                Vec::new(),
+            );
             gather(searcher.search(
                 &linked,
                 &TopDocs::with_limit(request.evidence_expert_ids.len()).order_by_score(),
             )?);
         }
         if gathered.addresses.len() < request.fill_to {
-            let everyone = with_filters(Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)), &hard_filters)?;
+            let everyone = with_filters(
+                Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
+                place_preferences(common, request),
+            );
             let room = request.fill_to + gathered.addresses.len();
             gathered.add(searcher.search(&everyone, &TopDocs::with_limit(room).order_by_score())?);
         }

@@ -1,42 +1,20 @@
 //! Match retrieval answered from the per-segment tables instead of posting lists: hard
-//! filters with place preferences (`RowFilter`, as a query wrapper `RowFiltered`) and topic
-//! clauses (`TopicClauses`), combined with the text's scores by `best_by_rows` (match
-//! candidates, relevant cases). Intersecting
-//! filter postings with a wide union made tantivy seek the union for every published
-//! document, and each topic clause was one more posting list for the union to merge; a row
-//! read per document answers both.
+//! filters with place preferences (`RowFilter`) and topic clauses (`TopicClauses`),
+//! combined with the text's scores by `best_by_rows` (match candidates, relevant cases).
+//! Intersecting filter postings with a wide union made tantivy seek the union for every
+//! published document, and each topic clause was one more posting list for the union to
+//! merge; a row read per document answers both.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
-use std::fmt;
-use std::sync::Arc;
+use std::collections::BinaryHeap;
 
-use tantivy::index::SegmentId;
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
+use tantivy::query::{EnableScoring, Query, Weight};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader};
 
 use super::SearchError;
 use super::query::TopicClauseWeights;
 use super::segments::{MAX_REGION_CODES, MAX_TOPIC_CODES, SegmentTable, SegmentTables, TopicMasks};
 use crate::domain::Topic;
-
-type TablesById = HashMap<SegmentId, Arc<SegmentTable>>;
-
-fn tables_by_id(searcher: &Searcher, tables: &SegmentTables) -> Result<TablesById, SearchError> {
-    Ok(searcher
-        .segment_readers()
-        .iter()
-        .map(SegmentReader::segment_id)
-        .zip(tables.for_searcher(searcher)?)
-        .collect())
-}
-
-fn table_of(tables: &TablesById, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentTable>> {
-    tables
-        .get(&reader.segment_id())
-        .cloned()
-        .ok_or_else(|| tantivy::TantivyError::InternalError(format!("no table for segment {}", reader.segment_id())))
-}
 
 /// What a document's row must hold, and what earns it a boost. Codes are the index's: status
 /// codes, two-letter codes of languages and countries, region codes.
@@ -97,135 +75,6 @@ pub fn region_mask(codes: &[u64]) -> u64 {
         .iter()
         .filter(|code| **code < MAX_REGION_CODES)
         .fold(0u64, |mask, code| mask | (1 << code))
-}
-
-/// The documents of `inner` whose row passes `filter`, scored as `inner` plus the boosts.
-pub struct RowFiltered {
-    inner: Box<dyn Query>,
-    filter: Arc<RowFilter>,
-    tables: Arc<TablesById>,
-}
-
-impl RowFiltered {
-    pub fn new(
-        inner: Box<dyn Query>,
-        filter: Arc<RowFilter>,
-        searcher: &Searcher,
-        tables: &SegmentTables,
-    ) -> Result<RowFiltered, SearchError> {
-        Ok(RowFiltered {
-            inner,
-            filter,
-            tables: Arc::new(tables_by_id(searcher, tables)?),
-        })
-    }
-}
-
-impl Clone for RowFiltered {
-    fn clone(&self) -> RowFiltered {
-        RowFiltered {
-            inner: self.inner.box_clone(),
-            filter: self.filter.clone(),
-            tables: self.tables.clone(),
-        }
-    }
-}
-
-impl fmt::Debug for RowFiltered {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("RowFiltered")
-            .field("inner", &self.inner)
-            .field("filter", &self.filter)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Query for RowFiltered {
-    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(RowFilteredWeight {
-            inner: self.inner.weight(enable_scoring)?,
-            filter: self.filter.clone(),
-            tables: self.tables.clone(),
-        }))
-    }
-}
-
-struct RowFilteredWeight {
-    inner: Box<dyn Weight>,
-    filter: Arc<RowFilter>,
-    tables: Arc<TablesById>,
-}
-
-impl Weight for RowFilteredWeight {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let mut scorer = RowFilteredScorer {
-            inner: self.inner.scorer(reader, boost)?,
-            filter: self.filter.clone(),
-            table: table_of(&self.tables, reader)?,
-        };
-        // A new scorer stands on its first document: make it the first that passes.
-        let first = scorer.inner.doc();
-        if first != TERMINATED && !scorer.filter.passes(&scorer.table, first) {
-            scorer.advance();
-        }
-        Ok(Box::new(scorer))
-    }
-
-    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let table = table_of(&self.tables, reader)?;
-        if !self.filter.passes(&table, doc) {
-            return Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} does not pass the row filter"
-            )));
-        }
-        let inner = self.inner.explain(reader, doc)?;
-        let boost = self.filter.boost(&table, doc);
-        let mut explanation = Explanation::new("row filter: inner score plus place preferences", inner.value() + boost);
-        explanation.add_detail(inner);
-        explanation.add_const("place preferences", boost);
-        Ok(explanation)
-    }
-}
-
-struct RowFilteredScorer {
-    inner: Box<dyn Scorer>,
-    filter: Arc<RowFilter>,
-    table: Arc<SegmentTable>,
-}
-
-impl DocSet for RowFilteredScorer {
-    fn advance(&mut self) -> DocId {
-        loop {
-            let doc = self.inner.advance();
-            if doc == TERMINATED || self.filter.passes(&self.table, doc) {
-                return doc;
-            }
-        }
-    }
-
-    fn seek(&mut self, target: DocId) -> DocId {
-        let doc = self.inner.seek(target);
-        if doc == TERMINATED || self.filter.passes(&self.table, doc) {
-            return doc;
-        }
-        self.advance()
-    }
-
-    fn doc(&self) -> DocId {
-        self.inner.doc()
-    }
-
-    fn size_hint(&self) -> u32 {
-        self.inner.size_hint()
-    }
-}
-
-impl Scorer for RowFilteredScorer {
-    fn score(&mut self) -> Score {
-        let doc = self.inner.doc();
-        self.inner.score() + self.filter.boost(&self.table, doc)
-    }
 }
 
 /// Which mask of a row a topic clause reads.
