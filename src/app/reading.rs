@@ -193,7 +193,7 @@ impl App {
                 untagged.push((kind, id.clone()));
             }
             trainer.add(Example {
-                features: reading::features(analyzers, &text, language),
+                features: reading::features(analyzers, &text, language, reading::Pairs::Adjacent),
                 topics: topics.iter().copied().filter(|topic| !topic.is_area()).collect(),
                 weight: 1.0,
                 is_record: true,

@@ -11,7 +11,7 @@ pub mod model;
 
 pub use combine::{Evidence, ReadTopic, ReadingSettings, combine};
 pub use evidence::{TextLanguages, document_topics, learned_evidence, vocabulary_examples, words_of_the_text};
-pub use features::{Feature, features, features_with_words};
+pub use features::{Feature, Pairs, features, features_with_words};
 pub use model::{Example, TopicModel, TopicScore, TopicTally, Trainer};
 
 #[cfg(test)]

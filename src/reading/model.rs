@@ -51,10 +51,17 @@ const LEAST_EVIDENCE: f32 = 1.5;
 const WEAKEST_WEIGHT: f32 = 0.15;
 /// How many features are kept to explain a score.
 const EXPLAINED_FEATURES: usize = 4;
-/// A feature in at most this share of the profiles and cases is specific; a more common one
-/// ("every", "faire", "Jahren") weighs less, down to nothing for one every record uses, even
-/// when a curated cue happens to use it.
+/// A feature is evidence for a topic as far as it is specific: in at most this share of the
+/// profiles and cases *about other topics* (or untagged) written in its language. A more
+/// common one ("every", "faire", "Jahren") weighs less, down to nothing for one every record
+/// uses, even when a curated cue happens to use it. Counting in the feature's language: a word
+/// in a third of the few Arabic profiles is common, however few they are among all records.
+/// Counting outside the topic: "inondations" in many of the French profiles about floods is
+/// their subject, not a common word…
 const SPECIFIC_SHARE: f32 = 0.01;
+/// …but a language with fewer records than this is counted as having this many: one profile
+/// of ten using a word does not make it common.
+const FEWEST_RECORDS_FOR_SHARE: usize = 100;
 
 #[derive(Default)]
 pub struct TopicModel {
@@ -84,12 +91,16 @@ pub struct Trainer {
     /// Per feature: the examples' weight per topic (few topics per feature, so a list).
     joint: HashMap<Feature, FeatureCounts>,
     count: usize,
-    records: usize,
+    /// How many record examples were written in each language.
+    records: HashMap<TextLanguage, usize>,
+    /// How many record examples in each language are about each topic.
+    records_about: HashMap<(TextLanguage, Topic), usize>,
 }
 
 #[derive(Default)]
 struct FeatureCounts {
-    by_topic: Vec<(Topic, f32)>,
+    /// Per topic: the examples' weight, and how many of them are records.
+    by_topic: Vec<(Topic, f32, u32)>,
     /// How many record examples hold it.
     records: u32,
 }
@@ -101,8 +112,13 @@ impl Trainer {
         if example.features.is_empty() || example.weight <= 0.0 {
             return;
         }
-        if example.is_record {
-            self.records += 1;
+        if example.is_record
+            && let Some((language, _)) = example.features.first()
+        {
+            *self.records.entry(*language).or_default() += 1;
+            for topic in &example.topics {
+                *self.records_about.entry((*language, *topic)).or_default() += 1;
+            }
         }
         if example.topics.is_empty() {
             // Untagged writing says nothing about topics, but shows which words are common.
@@ -121,10 +137,14 @@ impl Trainer {
             let counts = self.joint.entry(feature).or_default();
             counts.records += u32::from(example.is_record);
             let by_topic = &mut counts.by_topic;
+            let record = u32::from(example.is_record);
             for topic in &example.topics {
-                match by_topic.iter_mut().find(|(known, _)| known == topic) {
-                    Some((_, mass)) => *mass += example.weight,
-                    None => by_topic.push((*topic, example.weight)),
+                match by_topic.iter_mut().find(|(known, _, _)| known == topic) {
+                    Some((_, mass, records)) => {
+                        *mass += example.weight;
+                        *records += record;
+                    }
+                    None => by_topic.push((*topic, example.weight, record)),
                 }
             }
         }
@@ -135,15 +155,22 @@ impl Trainer {
         let total: f32 = self.topic_mass.values().sum();
         let mut associations = HashMap::new();
         for (feature, counts) in self.joint {
-            let feature_mass: f32 = counts.by_topic.iter().map(|(_, mass)| mass).sum();
+            let feature_mass: f32 = counts.by_topic.iter().map(|(_, mass, _)| mass).sum();
             if feature_mass < LEAST_EVIDENCE {
                 continue;
             }
-            let specificity = specificity(counts.records, self.records);
+            let records_in_language = self.records.get(&feature.0).copied().unwrap_or(0);
+            let overall_specificity = specificity(counts.records, records_in_language);
             let mut weights: Vec<(Topic, f32)> = counts
                 .by_topic
                 .into_iter()
-                .filter_map(|(topic, mass)| {
+                .filter_map(|(topic, mass, records_about)| {
+                    // How common the feature is in the records about other topics.
+                    let about_in_language = self.records_about.get(&(feature.0, topic)).copied().unwrap_or(0);
+                    let specificity = specificity(
+                        counts.records.saturating_sub(records_about),
+                        records_in_language.saturating_sub(about_in_language),
+                    );
                     let prior = self.topic_mass.get(&topic).copied().unwrap_or(0.0) / total.max(f32::EPSILON);
                     let posterior = (mass + SMOOTHING * prior) / (feature_mass + SMOOTHING);
                     // One example may use a word by chance; several using it make it a signal.
@@ -158,7 +185,7 @@ impl Trainer {
             weights.sort_by(|left, right| right.1.total_cmp(&left.1).then(left.0.cmp(&right.0)));
             // A topic the feature was never seen with: posterior SMOOTHING × prior / (mass +
             // SMOOTHING), so its log lift no longer depends on the topic.
-            let against_others = (SMOOTHING / (feature_mass + SMOOTHING)).ln() * specificity * AGAINST_FACTOR;
+            let against_others = (SMOOTHING / (feature_mass + SMOOTHING)).ln() * overall_specificity * AGAINST_FACTOR;
             associations.insert(
                 feature,
                 Association {
@@ -180,7 +207,7 @@ fn specificity(records_with: u32, records: usize) -> f32 {
     if records == 0 || records_with == 0 {
         return 1.0;
     }
-    let share = (records_with as f32 / records as f32).min(1.0);
+    let share = (records_with as f32 / records.max(FEWEST_RECORDS_FOR_SHARE) as f32).min(1.0);
     (share.ln() / SPECIFIC_SHARE.ln()).clamp(0.0, 1.0)
 }
 
@@ -368,6 +395,43 @@ mod tests {
         };
         assert_eq!(weight_of("every"), 0.0);
         assert!(weight_of("flood") > 1.0, "flood: {}", weight_of("flood"));
+    }
+
+    #[test]
+    fn a_word_common_in_the_few_records_of_its_language_about_other_topics_weighs_less() {
+        let in_german = |words: &[&str], topics: &[Topic], weight: f32, is_record: bool| Example {
+            features: words
+                .iter()
+                .map(|word| (TextLanguage::German, word.to_string()))
+                .collect(),
+            is_record,
+            ..example(&[], topics, weight)
+        };
+        // A thousand English profiles and ten German ones: five untagged that say "strasse",
+        // five about floods that say "hochwasser"; one cue uses all three words.
+        let mut examples: Vec<Example> = (0..1000)
+            .map(|_| Example {
+                is_record: true,
+                ..example(&["report"], &[], 1.0)
+            })
+            .collect();
+        examples.extend((0..5).map(|_| in_german(&["strasse", "amt"], &[], 1.0, true)));
+        examples.extend((0..5).map(|_| in_german(&["hochwasser", "amt"], &[Topic::FloodRisk], 1.0, true)));
+        examples.push(in_german(
+            &["strasse", "keller", "hochwasser"],
+            &[Topic::FloodRisk],
+            9.0,
+            false,
+        ));
+        examples.push(example(&["bus"], &[Topic::Mobility], 90.0));
+        let model = TopicModel::train(examples);
+        let weight_of = |word: &str| {
+            let features = [(TextLanguage::German, word.to_string())].into_iter().collect();
+            model.read(&features, 1.0).first().map_or(0.0, |score| score.score)
+        };
+        let (strasse, keller, hochwasser) = (weight_of("strasse"), weight_of("keller"), weight_of("hochwasser"));
+        assert!(strasse < 0.7 * keller, "strasse {strasse} against keller {keller}");
+        assert!(hochwasser >= keller, "hochwasser {hochwasser} against keller {keller}");
     }
 
     #[test]

@@ -1,9 +1,8 @@
 //! Ranking quality floors on the judged sets in `fixtures/eval/`, so that quality cannot
 //! silently regress, and the hard constraints over every judged match request.
 //!
-//! The floors sit 0.005 below the best figures measured on 2026-12-04 (textbook set: match
-//! 0.987, search 0.994; plain-word set: match 0.856, search 0.777): speed work may not cost
-//! more.
+//! The floors sit 0.005 below the figures measured on 2026-12-05 (textbook set: match 0.987,
+//! search 0.994; plain-word set: match 0.852, search 0.796): speed work may not cost more.
 
 use std::path::Path;
 
@@ -69,12 +68,12 @@ fn plain_words_are_understood_above_their_floor_on_a_set_plain_bm25_fails() {
     assert!(summary.matching.baseline_ndcg < 0.40, "{:?}", summary.matching);
     assert!(summary.search.baseline_ndcg < 0.40, "{:?}", summary.search);
     assert!(
-        summary.matching.ndcg >= 0.851,
+        summary.matching.ndcg >= 0.847,
         "match nDCG@10 {:.3}",
         summary.matching.ndcg
     );
     assert!(
-        summary.search.ndcg >= 0.772,
+        summary.search.ndcg >= 0.791,
         "search nDCG@10 {:.3}",
         summary.search.ndcg
     );
