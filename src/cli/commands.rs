@@ -155,9 +155,24 @@ fn init_logging(default_level: &str) {
         .try_init();
 }
 
+/// `citypeers export | head` ends like any other command-line tool when `head` has read
+/// enough: Rust ignores SIGPIPE, so printing to the closed pipe would panic instead. Sockets
+/// are unaffected (they write with MSG_NOSIGNAL); the server keeps Rust's default.
+fn stop_quietly_when_the_reader_goes() {
+    #[cfg(unix)]
+    // SAFETY: restores the default action of one signal before any thread is started; no
+    // handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Runs a parsed command line; errors are printed and turned into a failing exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let is_serve = matches!(cli.command, Command::Serve { .. });
+    if !is_serve {
+        stop_quietly_when_the_reader_goes();
+    }
     init_logging(if is_serve { "info" } else { "warn" });
     let config = match load_config(cli.config.as_deref()) {
         Ok(config) => config,
