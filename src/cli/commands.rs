@@ -156,8 +156,10 @@ fn init_logging(default_level: &str) {
 }
 
 /// `citypeers export | head` ends like any other command-line tool when `head` has read
-/// enough: Rust ignores SIGPIPE, so printing to the closed pipe would panic instead. Sockets
-/// are unaffected (they write with MSG_NOSIGNAL); the server keeps Rust's default.
+/// enough: Rust ignores SIGPIPE, so printing to the closed pipe would panic instead. Only
+/// for the commands that read and print: one that writes (import, migrate, restore…) keeps
+/// Rust's default, so that a connection lost on a Unix socket is reported as an error rather
+/// than ending the process silently.
 fn stop_quietly_when_the_reader_goes() {
     #[cfg(unix)]
     // SAFETY: restores the default action of one signal before any thread is started; no
@@ -170,7 +172,11 @@ fn stop_quietly_when_the_reader_goes() {
 /// Runs a parsed command line; errors are printed and turned into a failing exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let is_serve = matches!(cli.command, Command::Serve { .. });
-    if !is_serve {
+    let only_reads_and_prints = matches!(
+        cli.command,
+        Command::Export { .. } | Command::Search { .. } | Command::Match { .. } | Command::Eval { .. }
+    );
+    if only_reads_and_prints {
         stop_quietly_when_the_reader_goes();
     }
     init_logging(if is_serve { "info" } else { "warn" });
