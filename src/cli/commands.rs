@@ -174,7 +174,11 @@ pub fn run(cli: Cli) -> ExitCode {
     let is_serve = matches!(cli.command, Command::Serve { .. });
     let only_reads_and_prints = matches!(
         cli.command,
-        Command::Export { .. } | Command::Search { .. } | Command::Match { .. } | Command::Eval { .. }
+        Command::Export { .. }
+            | Command::Search { .. }
+            | Command::Match { .. }
+            | Command::Eval { .. }
+            | Command::Generate { .. }
     );
     if only_reads_and_prints {
         stop_quietly_when_the_reader_goes();

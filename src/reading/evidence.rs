@@ -54,9 +54,9 @@ pub struct TextLanguages<'a> {
 
 /// A text of at most this many words is read with pairs across one word too: a short text has
 /// few features, and says a curated phrase with a word more as often as not ("rues plongées
-/// dans le noir"); in a longer one such pairs mostly repeat what its words already say (12 and
-/// 20 gave the same figures on both judged sets; reading every text so took plain-word match
-/// from 0.853 to 0.842).
+/// dans le noir"); in a longer one such pairs mostly repeat what its words already say (on
+/// the version they were tried on, 12 and 20 gave the same figures on both judged sets, and
+/// reading every text so took plain-word match from 0.853 to 0.842).
 const SHORT_TEXT_WORDS: usize = 12;
 
 /// What the model reads in a text: a text whose language is known is read in it alone; a

@@ -84,6 +84,31 @@ fn generate_is_deterministic_for_a_seed_and_realistic() {
 }
 
 #[test]
+fn a_command_whose_reader_stops_early_ends_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    // Megabytes of JSON Lines on stdout; the reader takes a few bytes and closes the pipe, as
+    // `citypeers generate | head` does.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_citypeers"))
+        .args(["generate", "--experts", "5000", "--cases", "0", "--seed", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?}: {stderr}",
+        output.status
+    );
+}
+
+#[test]
 fn import_export_search_match_and_reindex_work_on_a_data_directory() {
     if crate::helpers::embedded_store_only("import_export_search_match_and_reindex_work_on_a_data_directory") {
         return;
