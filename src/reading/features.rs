@@ -113,10 +113,15 @@ pub fn is_function_word(language: TextLanguage, word: &str) -> bool {
             })
             .collect()
     });
+    let lowered = if word.chars().any(char::is_uppercase) {
+        std::borrow::Cow::Owned(word.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(word)
+    };
     lists
         .iter()
         .find(|(candidate, _)| *candidate == language)
-        .is_some_and(|(_, words)| words.contains(&word.to_lowercase()))
+        .is_some_and(|(_, words)| words.contains(lowered.as_ref()))
 }
 
 #[cfg(test)]
