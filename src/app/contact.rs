@@ -146,6 +146,7 @@ impl App {
                 before: serde_json::Value::Null,
                 after: ContactStatus::New.as_str().into(),
             }],
+            values_elided: false,
         }];
         let mut status = ContactStatus::New;
         let mut note: Option<String> = None;
@@ -171,6 +172,7 @@ impl App {
                 action: AuditAction::Update,
                 version: Some(position as u64 + 2),
                 changes,
+                values_elided: false,
             });
             status = change.status;
             note.clone_from(&change.note);

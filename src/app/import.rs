@@ -143,9 +143,14 @@ impl App {
                         (new_versioned(record, &metadata, now()), None)
                     }
                 };
-                let after = R::to_json(self, &stored, Visibility::Admin);
-                let changes = field_changes(before.as_ref(), Some(&after), R::FIELDS);
-                let entry = super::audit_entry(actor, AuditAction::Import, Some(stored.version), changes);
+                let entry = match before {
+                    Some(before) => {
+                        let after = R::to_json(self, &stored, Visibility::Admin);
+                        let changes = field_changes(Some(&before), Some(&after), R::FIELDS);
+                        super::audit_entry(actor, AuditAction::Import, Some(stored.version), changes)
+                    }
+                    None => super::creation_entry(actor, AuditAction::Import, stored.version),
+                };
                 R::write(tx, stored)?;
                 tx.append_audit(R::KIND, &id, &entry, false)?;
             }

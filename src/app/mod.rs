@@ -34,7 +34,7 @@ pub use match_request::{MatchInput, MatchOutcome, MatchedExpert};
 pub use reading::{LearnedTerms, LearnedTopic, MAX_LEARNED_TERMS};
 pub use records::EditableRecord;
 pub use records::VersionCheck;
-pub(crate) use records::audit_entry;
+pub(crate) use records::{audit_entry, creation_entry};
 pub use suggest::{SuggestEntry, Suggestions};
 
 use crate::domain::{Case, Expert, RecordId, Timestamp, Versioned};

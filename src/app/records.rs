@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::auth::Actor;
 use super::{App, AppError, now};
-use crate::curation::audit::field_changes;
+use crate::curation::audit::{field_changes, restore_created_values};
 use crate::domain::{Case, CaseDraft, Expert, ExpertDraft, FieldError, RecordId, RecordKind, Status, Versioned};
 use crate::store::{AuditAction, AuditEntry, StoreError, WriteTx};
 use crate::wire::{self, ImportedMetadata, Origin, Visibility};
@@ -193,6 +193,16 @@ pub(crate) fn audit_entry(
         action,
         version,
         changes,
+        values_elided: false,
+    }
+}
+
+/// The entry of a record's creation (through the API or an import). Its values are not
+/// copied: they are the record's first values, rebuilt when the trail is read.
+pub(crate) fn creation_entry(actor: &Actor, action: AuditAction, version: u64) -> AuditEntry {
+    AuditEntry {
+        values_elided: true,
+        ..audit_entry(actor, action, Some(version), Vec::new())
     }
 }
 
@@ -281,13 +291,7 @@ impl App {
                 created_at: timestamp,
                 updated_at: timestamp,
             };
-            let after = R::to_json(self, &stored, Visibility::Admin);
-            let entry = audit_entry(
-                actor,
-                AuditAction::Create,
-                Some(1),
-                field_changes(None, Some(&after), R::FIELDS),
-            );
+            let entry = creation_entry(actor, AuditAction::Create, 1);
             R::write(tx, stored.clone())?;
             tx.append_audit(R::KIND, record.id(), &entry, false)?;
             Ok(stored)
@@ -467,7 +471,19 @@ impl App {
         }
         let kind = RecordKind::parse_plural(kind).map_err(|message| AppError::bad_parameter("entity", message))?;
         let id = RecordId::parse(id).map_err(|message| AppError::bad_parameter("entity", message))?;
-        Ok(self.store().audit_entries(kind, &id)?)
+        match kind {
+            RecordKind::Expert => self.record_audit_trail::<Expert>(&id),
+            RecordKind::Case => self.record_audit_trail::<Case>(&id),
+        }
+    }
+
+    /// A record's entries with the values of its creations restored. The record is read
+    /// before its entries, so that a change landing in between is among the entries read.
+    fn record_audit_trail<R: EditableRecord>(&self, id: &RecordId) -> Result<Vec<AuditEntry>, AppError> {
+        let current = R::read_latest(self, id)?.map(|stored| R::to_json(self, &stored, Visibility::Admin));
+        let mut entries = self.store().audit_entries(R::KIND, id)?;
+        restore_created_values(&mut entries, current.as_ref(), R::FIELDS);
+        Ok(entries)
     }
 
     /// Published cases that name an expert (for their profile).

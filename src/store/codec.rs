@@ -248,6 +248,9 @@ pub struct AuditEntry {
     pub action: AuditAction,
     pub version: Option<u64>,
     pub changes: Vec<FieldChange>,
+    /// A creation stored without copying the record's values (`changes` is empty): they are
+    /// rebuilt when the trail is read (`curation::audit::restore_created_values`).
+    pub values_elided: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -257,6 +260,9 @@ struct StoredAuditEntryV1 {
     action: AuditAction,
     version: Option<u64>,
     changes: Vec<FieldChange>,
+    /// Absent in entries written before creations were stored without their values.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    values_elided: bool,
 }
 
 pub(super) fn encode_audit(entry: &AuditEntry) -> Result<Vec<u8>, StoreError> {
@@ -266,6 +272,7 @@ pub(super) fn encode_audit(entry: &AuditEntry) -> Result<Vec<u8>, StoreError> {
         action: entry.action,
         version: entry.version,
         changes: entry.changes.clone(),
+        values_elided: entry.values_elided,
     })?)
 }
 
@@ -277,6 +284,7 @@ pub(super) fn decode_audit(bytes: &[u8]) -> Result<AuditEntry, StoreError> {
         action: stored.action,
         version: stored.version,
         changes: stored.changes,
+        values_elided: stored.values_elided,
     })
 }
 
@@ -426,4 +434,38 @@ pub struct StoredToken {
     pub name: String,
     pub sha256_hex: String,
     pub created_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_entries_round_trip_and_entries_from_before_elision_still_read() {
+        let entry = AuditEntry {
+            at: time::macros::datetime!(2026-12-05 4:30 UTC),
+            actor: "import".into(),
+            action: AuditAction::Import,
+            version: Some(1),
+            changes: Vec::new(),
+            values_elided: true,
+        };
+        assert_eq!(decode_audit(&encode_audit(&entry).unwrap()).unwrap(), entry);
+        let listed = AuditEntry {
+            changes: vec![FieldChange {
+                field: "city".into(),
+                before: serde_json::Value::Null,
+                after: "Beira".into(),
+            }],
+            values_elided: false,
+            ..entry
+        };
+        let encoded = encode_audit(&listed).unwrap();
+        assert!(!String::from_utf8_lossy(&encoded).contains("values_elided"));
+        assert_eq!(decode_audit(&encoded).unwrap(), listed);
+        let written_before = br#"{"at":"2026-12-01T10:00:00Z","actor":"admin","action":"create","version":1,"changes":[{"field":"name","before":null,"after":"Ana"}]}"#;
+        let old = decode_audit(written_before).unwrap();
+        assert!(!old.values_elided);
+        assert_eq!(old.changes.len(), 1);
+    }
 }

@@ -580,6 +580,15 @@ fn the_audit_trail_says_who_changed_what_and_when_oldest_first() {
     let entries = audit["entries"].as_array().unwrap();
     let actions: Vec<&str> = entries.iter().map(|entry| entry["action"].as_str().unwrap()).collect();
     assert_eq!(actions, vec!["create", "update", "delete"]);
+    let created: Vec<(&str, &Value)> = entries[0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .inspect(|change| assert_eq!(change["before"], Value::Null))
+        .map(|change| (change["field"].as_str().unwrap(), &change["after"]))
+        .collect();
+    assert!(created.contains(&("city", &json!("Lahore"))), "{created:?}");
+    assert!(created.contains(&("name", &json!("Zara Khan"))), "{created:?}");
     assert_eq!(entries[1]["actor"], "admin");
     assert_eq!(entries[1]["version"], 2);
     assert_eq!(
@@ -588,6 +597,49 @@ fn the_audit_trail_says_who_changed_what_and_when_oldest_first() {
     );
     assert!(entries[0]["at"].as_str().unwrap() <= entries[2]["at"].as_str().unwrap());
     assert_error(server.admin_get("/v1/admin/audit?entity=people/x"), 400, "bad_request");
+}
+
+#[test]
+fn an_imported_record_keeps_its_imported_values_in_the_trail_after_later_edits() {
+    let server = fresh();
+    let mut first = expert_body("imported-once", "Ines Duarte", "Maputo", "MZ");
+    first["bio"] = json!("Drainage engineer.");
+    import(&server, "experts", "application/x-ndjson", format!("{first}\n"));
+    let mut second = first.clone();
+    second["city"] = json!("Beira");
+    import(&server, "experts", "application/x-ndjson", format!("{second}\n"));
+    server
+        .admin(server.client.patch(server.url("/v1/admin/experts/imported-once")))
+        .header("if-match", "\"2\"")
+        .json(&json!({"bio": null, "phone": "+258 21 000 000"}))
+        .send()
+        .unwrap();
+    let audit: Value = server
+        .admin_get("/v1/admin/audit?entity=experts/imported-once")
+        .json()
+        .unwrap();
+    let entries = audit["entries"].as_array().unwrap();
+    let actions: Vec<&str> = entries.iter().map(|entry| entry["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["import", "import", "update"]);
+    let value_of = |entry: &Value, field: &str| {
+        entry["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|change| change["field"] == field)
+            .map(|change| (change["before"].clone(), change["after"].clone()))
+    };
+    assert_eq!(value_of(&entries[0], "city"), Some((Value::Null, json!("Maputo"))));
+    assert_eq!(
+        value_of(&entries[0], "bio"),
+        Some((Value::Null, json!("Drainage engineer.")))
+    );
+    assert_eq!(value_of(&entries[0], "phone"), None, "not set at first");
+    assert_eq!(value_of(&entries[1], "city"), Some((json!("Maputo"), json!("Beira"))));
+    assert_eq!(
+        value_of(&entries[2], "bio"),
+        Some((json!("Drainage engineer."), Value::Null))
+    );
 }
 
 fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
