@@ -66,7 +66,7 @@ pub struct TopicMatcher {
     known_words: HashSet<String>,
     /// Folded one-word German terms that can start or end a compound ("Beteiligung" in
     /// "Beteiligungsabend", "Hochwasser" in "Hochwasserrisikomanagement").
-    compound_parts: Vec<(String, Topic, String)>,
+    compound_parts: CompoundParts,
     limits: TypoLimits,
 }
 
@@ -85,7 +85,7 @@ impl TopicMatcher {
         let mut by_first_stem: HashMap<TextLanguage, HashMap<String, Vec<usize>>> = HashMap::new();
         let mut known_words = HashSet::new();
         let mut correctable_words = HashSet::new();
-        let mut compound_parts = Vec::new();
+        let mut compound_parts = CompoundParts::default();
         for entry in taxonomy.entries() {
             let label_texts = entry.labels.iter().filter_map(|(code, label)| {
                 TextLanguage::from_code(code)
@@ -129,7 +129,7 @@ impl TopicMatcher {
                     && folded.len() == 1
                     && folded[0].term.chars().count() >= SHORTEST_COMPOUND_PART;
                 if is_compound_part {
-                    compound_parts.push((folded[0].term.clone(), entry.topic, text.clone()));
+                    compound_parts.add(folded[0].term.clone(), entry.topic, text.clone());
                 }
                 let duplicate = by_first_stem
                     .get(&language)
@@ -371,13 +371,7 @@ impl TopicMatcher {
             if word.chars().count() < SHORTEST_COMPOUND || self.known_words.contains(word) {
                 continue;
             }
-            for (part, topic, term) in &self.compound_parts {
-                let rest = word.len().saturating_sub(part.len());
-                let is_head = word.starts_with(part.as_str()) && rest >= 3;
-                let is_tail = word.ends_with(part.as_str()) && rest >= 3;
-                if !(is_head || is_tail) {
-                    continue;
-                }
+            for CompoundPart { topic, term, .. } in self.compound_parts.in_word(word) {
                 let entry = found.entry(*topic).or_default();
                 if !entry.terms.contains(term) {
                     entry.weight += 0.75 * weight_factor;
@@ -390,6 +384,71 @@ impl TopicMatcher {
             }
         }
     }
+}
+
+/// A one-word German term that may start or end a compound, folded, with its topic and the
+/// term as written.
+struct CompoundPart {
+    part: String,
+    topic: Topic,
+    term: String,
+}
+
+/// The compound parts, found by a word's first and last `SHORTEST_COMPOUND_PART` characters
+/// rather than by comparing the word with every part.
+#[derive(Default)]
+struct CompoundParts {
+    parts: Vec<CompoundPart>,
+    by_head: HashMap<String, Vec<usize>>,
+    by_tail: HashMap<String, Vec<usize>>,
+}
+
+impl CompoundParts {
+    /// Adds a part of at least `SHORTEST_COMPOUND_PART` characters (shorter ones are ignored).
+    fn add(&mut self, part: String, topic: Topic, term: String) {
+        let (Some(head), Some(tail)) = (head_key(&part), tail_key(&part)) else {
+            return;
+        };
+        let index = self.parts.len();
+        self.by_head.entry(head.to_string()).or_default().push(index);
+        self.by_tail.entry(tail.to_string()).or_default().push(index);
+        self.parts.push(CompoundPart { part, topic, term });
+    }
+
+    /// The parts `word` starts or ends with, leaving at least three more bytes, in the order
+    /// they were added.
+    fn in_word(&self, word: &str) -> impl Iterator<Item = &CompoundPart> {
+        let mut candidates: Vec<usize> = [(&self.by_head, head_key(word)), (&self.by_tail, tail_key(word))]
+            .into_iter()
+            .filter_map(|(map, key)| map.get(key?))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .map(|index| &self.parts[index])
+            .filter(|candidate| {
+                let part = candidate.part.as_str();
+                word.len() >= part.len() + 3 && (word.starts_with(part) || word.ends_with(part))
+            })
+    }
+}
+
+/// The first `SHORTEST_COMPOUND_PART` characters of a word, if it has that many.
+fn head_key(word: &str) -> Option<&str> {
+    let end = word
+        .char_indices()
+        .nth(SHORTEST_COMPOUND_PART)
+        .map_or(word.len(), |(end, _)| end);
+    (word.chars().count() >= SHORTEST_COMPOUND_PART).then(|| &word[..end])
+}
+
+/// The last `SHORTEST_COMPOUND_PART` characters of a word, if it has that many.
+fn tail_key(word: &str) -> Option<&str> {
+    let start = word.char_indices().rev().nth(SHORTEST_COMPOUND_PART - 1)?.0;
+    Some(&word[start..])
 }
 
 /// How many other words may stand between two words of a phrase that still counts, loosely
@@ -516,6 +575,31 @@ mod tests {
             expected,
             "{phrase:?} in {text:?}"
         );
+    }
+
+    #[test]
+    fn a_compound_part_is_found_at_the_start_or_end_of_a_longer_word() {
+        let mut parts = CompoundParts::default();
+        parts.add("hochwasser".into(), Topic::FloodRisk, "Hochwasser".into());
+        parts.add("beteiligung".into(), Topic::Participation, "Beteiligung".into());
+        parts.add("wasser".into(), Topic::Water, "Wasser".into());
+        parts.add("kurz".into(), Topic::Water, "kurz".into());
+        let check = |word: &str, expected: &[&str]| {
+            let found: Vec<&str> = parts.in_word(word).map(|part| part.term.as_str()).collect();
+            assert_eq!(found, expected, "{word}");
+        };
+        check("hochwasserrisikomanagement", &["Hochwasser"]);
+        check("burgerbeteiligung", &["Beteiligung"]);
+        check("beteiligungsabend", &["Beteiligung"]);
+        // Head and tail both, in the order the parts were added.
+        check("hochwasserbeteiligung", &["Hochwasser", "Beteiligung"]);
+        check("trinkwasser", &["Wasser"]);
+        // At least three more letters than the part; parts shorter than six letters are left out.
+        check("hochwasserx", &[]);
+        check("kurzstrecken", &[]);
+        check("abwasserbeteiligungen", &[]);
+        check("grünwasser", &["Wasser"]);
+        check("", &[]);
     }
 
     #[test]
