@@ -8,7 +8,7 @@ use tantivy::query::EnableScoring;
 use tantivy::{DocSet, TERMINATED};
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, Searcher, Term};
 
@@ -419,18 +419,12 @@ impl SearchEngine {
             )?);
         }
         if !request.evidence_expert_ids.is_empty() {
-            let ids: Vec<Term> = request
-                .evidence_expert_ids
-                .iter()
-                .map(|id| Term::from_field_text(common.id, id))
-                .collect();
-            let linked = with_filters(
-                Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(ids)), 0.0)),
-                Vec::new(),
-            );
-            gather(searcher.search(
-                &linked,
-                &TopDocs::with_limit(request.evidence_expert_ids.len()).order_by_score(),
+            gather(row_queries::docs_with_ids(
+                &searcher,
+                &self.experts.tables,
+                common.id,
+                &request.evidence_expert_ids,
+                &match_row_filter(request),
             )?);
         }
         if gathered.addresses.len() < request.fill_to {

@@ -9,7 +9,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use tantivy::query::{EnableScoring, Query, Weight};
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
 use super::SearchError;
 use super::query::TopicClauseWeights;
@@ -218,6 +219,41 @@ pub fn best_by_rows(
     best.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
     best.truncate(keep);
     Ok(best)
+}
+
+/// The live documents holding one of `ids` in `id_field` whose row passes `filter`, each
+/// scored 0, in address order: what `TopDocs` over `filter` AND a constant-zero
+/// `TermSetQuery` of the ids answers, by one term lookup per id instead of building the
+/// filters' posting lists for an intersection with a handful of documents.
+pub fn docs_with_ids(
+    searcher: &Searcher,
+    tables: &SegmentTables,
+    id_field: Field,
+    ids: &[String],
+    filter: &RowFilter,
+) -> Result<Vec<(Score, DocAddress)>, SearchError> {
+    let tables = tables.for_searcher(searcher)?;
+    let mut found = Vec::new();
+    for ((ord, reader), table) in searcher.segment_readers().iter().enumerate().zip(&tables) {
+        let segment_ord = u32::try_from(ord).unwrap_or(u32::MAX);
+        let index = reader.inverted_index(id_field)?;
+        for id in ids {
+            let term = Term::from_field_text(id_field, id);
+            let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? else {
+                continue;
+            };
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if !reader.is_deleted(doc) && filter.passes(table, doc) {
+                    found.push((0.0, DocAddress::new(segment_ord, doc)));
+                }
+                doc = postings.advance();
+            }
+        }
+    }
+    found.sort_by_key(|(_, address)| *address);
+    found.dedup_by_key(|(_, address)| *address);
+    Ok(found)
 }
 
 /// Every document's text score in a segment (0 for those the text does not match).
