@@ -555,6 +555,19 @@ fn merging_fills_the_kept_record_moves_case_links_and_redirects_the_old_id() {
     assert_eq!(audit["entries"].as_array().unwrap().last().unwrap()["action"], "merge");
 }
 
+/// The entries of an entity's audit trail, oldest first.
+fn audit_entries(server: &TestServer, entity: &str) -> Vec<Value> {
+    let audit: Value = server
+        .admin_get(&format!("/v1/admin/audit?entity={entity}"))
+        .json()
+        .unwrap();
+    audit["entries"].as_array().unwrap().clone()
+}
+
+fn actions_of(entries: &[Value]) -> Vec<&str> {
+    entries.iter().map(|entry| entry["action"].as_str().unwrap()).collect()
+}
+
 #[test]
 fn the_audit_trail_says_who_changed_what_and_when_oldest_first() {
     let server = fresh();
@@ -573,12 +586,8 @@ fn the_audit_trail_says_who_changed_what_and_when_oldest_first() {
         .header("if-match", "\"2\"")
         .send()
         .unwrap();
-    let audit: Value = server
-        .admin_get("/v1/admin/audit?entity=experts/zara-khan")
-        .json()
-        .unwrap();
-    let entries = audit["entries"].as_array().unwrap();
-    let actions: Vec<&str> = entries.iter().map(|entry| entry["action"].as_str().unwrap()).collect();
+    let entries = audit_entries(&server, "experts/zara-khan");
+    let actions = actions_of(&entries);
     assert_eq!(actions, vec!["create", "update", "delete"]);
     let created: Vec<(&str, &Value)> = entries[0]["changes"]
         .as_array()
@@ -614,12 +623,8 @@ fn an_imported_record_keeps_its_imported_values_in_the_trail_after_later_edits()
         .json(&json!({"bio": null, "phone": "+258 21 000 000"}))
         .send()
         .unwrap();
-    let audit: Value = server
-        .admin_get("/v1/admin/audit?entity=experts/imported-once")
-        .json()
-        .unwrap();
-    let entries = audit["entries"].as_array().unwrap();
-    let actions: Vec<&str> = entries.iter().map(|entry| entry["action"].as_str().unwrap()).collect();
+    let entries = audit_entries(&server, "experts/imported-once");
+    let actions = actions_of(&entries);
     assert_eq!(actions, vec!["import", "import", "update"]);
     let value_of = |entry: &Value, field: &str| {
         entry["changes"]
