@@ -9,7 +9,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::index::SegmentId;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema};
-use tantivy::{DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 use tracing::{info, warn};
 
 use super::SearchError;
@@ -631,18 +631,8 @@ impl SearchEngine {
 fn find_live_doc(searcher: &Searcher, id_field: Field, id: &RecordId) -> Result<Option<(usize, u32)>, SearchError> {
     let term = Term::from_field_text(id_field, id.as_str());
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
-        let Some(mut postings) = segment
-            .inverted_index(id_field)?
-            .read_postings(&term, IndexRecordOption::Basic)?
-        else {
-            continue;
-        };
-        let mut doc = postings.doc();
-        while doc != tantivy::TERMINATED {
-            if !segment.is_deleted(doc) {
-                return Ok(Some((ordinal, doc)));
-            }
-            doc = postings.advance();
+        if let Some(doc) = super::row_queries::live_docs_with_term(segment, &term)?.first() {
+            return Ok(Some((ordinal, *doc)));
         }
     }
     Ok(None)

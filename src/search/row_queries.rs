@@ -236,24 +236,36 @@ pub fn docs_with_ids(
     let mut found = Vec::new();
     for ((ord, reader), table) in searcher.segment_readers().iter().enumerate().zip(&tables) {
         let segment_ord = u32::try_from(ord).unwrap_or(u32::MAX);
-        let index = reader.inverted_index(id_field)?;
         for id in ids {
-            let term = Term::from_field_text(id_field, id);
-            let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? else {
-                continue;
-            };
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                if !reader.is_deleted(doc) && filter.passes(table, doc) {
+            for doc in live_docs_with_term(reader, &Term::from_field_text(id_field, id))? {
+                if filter.passes(table, doc) {
                     found.push((0.0, DocAddress::new(segment_ord, doc)));
                 }
-                doc = postings.advance();
             }
         }
     }
     found.sort_by_key(|(_, address)| *address);
     found.dedup_by_key(|(_, address)| *address);
     Ok(found)
+}
+
+/// The documents of a segment that hold `term` and are not deleted, in address order.
+pub(super) fn live_docs_with_term(reader: &SegmentReader, term: &Term) -> tantivy::Result<Vec<DocId>> {
+    let Some(mut postings) = reader
+        .inverted_index(term.field())?
+        .read_postings(term, IndexRecordOption::Basic)?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut docs = Vec::new();
+    let mut doc = postings.doc();
+    while doc != TERMINATED {
+        if !reader.is_deleted(doc) {
+            docs.push(doc);
+        }
+        doc = postings.advance();
+    }
+    Ok(docs)
 }
 
 /// Every document's text score in a segment (0 for those the text does not match).
