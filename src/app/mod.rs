@@ -121,6 +121,39 @@ impl WeakApp {
     }
 }
 
+/// How long each step of opening took, for the log line that says the service is open.
+struct OpenClock {
+    last: Instant,
+    laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl OpenClock {
+    fn start() -> OpenClock {
+        OpenClock {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, step: &'static str) {
+        let now = Instant::now();
+        self.laps.push((step, now - self.last));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for OpenClock {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let total: std::time::Duration = self.laps.iter().map(|(_, took)| *took).sum();
+        let steps: Vec<String> = self
+            .laps
+            .iter()
+            .map(|(step, took)| format!("{step} {} ms", took.as_millis()))
+            .collect();
+        write!(formatter, "{} ms ({})", total.as_millis(), steps.join(", "))
+    }
+}
+
 /// The store the configuration names: PostgreSQL when an address is given, else the embedded
 /// store in the data directory.
 fn open_store(config: &AppConfig) -> Result<Store, OpenError> {
@@ -165,6 +198,7 @@ pub(crate) fn now() -> Timestamp {
 
 impl App {
     pub fn open(config: AppConfig) -> Result<App, OpenError> {
+        let mut clock = OpenClock::start();
         let analyzers = Analyzers::new();
         let (vocabulary, settings) = match &config.vocabulary_dir {
             Some(dir) => {
@@ -180,10 +214,14 @@ impl App {
             None => (Vocabulary::built_in(&analyzers)?, RankingSettings::built_in()?),
         };
         let vocabulary = Arc::new(vocabulary);
+        clock.lap("vocabulary");
         let store = open_store(&config)?;
+        clock.lap("store");
         let (engine, opened) =
             SearchEngine::open(&config.data_dir.join("index"), vocabulary.clone(), analyzers.clone())?;
+        clock.lap("index");
         let suggestions = suggest::StaticSuggestions::build(&vocabulary, &analyzers);
+        clock.lap("suggestions");
         let app = App {
             inner: Arc::new(Inner {
                 store,
@@ -201,6 +239,7 @@ impl App {
             }),
         };
         app.bring_index_up_to_date(opened)?;
+        clock.lap("catching up");
         let store_is_empty = app.inner.store.last_seq()? == 0;
         if store_is_empty && app.inner.config.load_demo_data {
             let report = app
@@ -210,7 +249,9 @@ impl App {
         }
         app.learn_at_start()
             .map_err(|error| OpenError::Index(format!("learning topic associations: {error}")))?;
+        clock.lap("learning");
         app.follow_other_nodes();
+        tracing::info!(phases = %clock, "opened");
         Ok(app)
     }
 

@@ -270,16 +270,28 @@ impl App {
 
     /// At start: learns now from a small store, in the background from a large one.
     pub(crate) fn learn_at_start(&self) -> Result<(), AppError> {
+        if self.is_too_large_to_learn_while_opening()? {
+            self.retrain_in_background(Duration::ZERO);
+            return Ok(());
+        }
+        self.retrain()
+    }
+
+    /// Whether learning at start would keep the service from answering for long. The index's
+    /// counts decide when they are past the limit (counting the store reads each record, a
+    /// quarter of a second of a cold start at a million); else the store is counted, since an
+    /// index being rebuilt counts fewer records than the store holds.
+    fn is_too_large_to_learn_while_opening(&self) -> Result<bool, AppError> {
+        let (indexed_experts, indexed_cases) = self.inner.engine.document_counts();
+        if indexed_experts + indexed_cases > LEARN_WHILE_OPENING {
+            return Ok(true);
+        }
         let past_limit = LEARN_WHILE_OPENING + 1;
         let records = self
             .store()
             .count_up_to(crate::domain::RecordKind::Expert, past_limit)?
             + self.store().count_up_to(crate::domain::RecordKind::Case, past_limit)?;
-        if records <= LEARN_WHILE_OPENING {
-            return self.retrain();
-        }
-        self.retrain_in_background(Duration::ZERO);
-        Ok(())
+        Ok(records > LEARN_WHILE_OPENING)
     }
 
     /// After curated data changed: retrains once the writes have settled (one retrain at a
