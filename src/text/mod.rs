@@ -2,7 +2,10 @@
 //! tokenising, lower-casing, stop words, Snowball stemming per language, accent folding and
 //! language detection. Only this module and `search` know tantivy (here: its tokenizers only).
 
+mod detect;
 pub mod highlight;
+
+pub use detect::detect_language;
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
@@ -246,65 +249,6 @@ fn with_local_analyzers<T>(work: impl FnOnce(&mut LocalAnalyzers) -> T) -> T {
     })
 }
 
-const DETECTION_SAMPLE_BYTES: usize = 320;
-
-/// whatlang limited to the analysed languages and the ones most often confused with them
-/// (other Latin-script languages of the platform's partners); far cheaper than all of them.
-fn language_detector() -> &'static whatlang::Detector {
-    use whatlang::Lang;
-    static DETECTOR: std::sync::OnceLock<whatlang::Detector> = std::sync::OnceLock::new();
-    DETECTOR.get_or_init(|| {
-        whatlang::Detector::with_allowlist(vec![
-            Lang::Eng,
-            Lang::Deu,
-            Lang::Fra,
-            Lang::Spa,
-            Lang::Por,
-            Lang::Ara,
-            Lang::Ita,
-            Lang::Nld,
-            Lang::Ind,
-            Lang::Tur,
-            Lang::Vie,
-            Lang::Pol,
-            Lang::Rus,
-            Lang::Ukr,
-            Lang::Urd,
-            Lang::Pes,
-        ])
-    })
-}
-
-/// Detects the language of a text among the analysed ones; `hint` decides when the text is
-/// too short or too mixed to tell.
-pub fn detect_language(text: &str, hint: Option<LanguageCode>) -> TextLanguage {
-    // The first few hundred characters tell the language as well as the whole text does.
-    let mut sample_end = text.len().min(DETECTION_SAMPLE_BYTES);
-    while !text.is_char_boundary(sample_end) {
-        sample_end -= 1;
-    }
-    let text = &text[..sample_end];
-    let hinted = hint.map(TextLanguage::from_language_code);
-    let detected = language_detector()
-        .detect(text)
-        .filter(|info| info.confidence() >= 0.5)
-        .map(|info| match info.lang() {
-            whatlang::Lang::Eng => TextLanguage::English,
-            whatlang::Lang::Deu => TextLanguage::German,
-            whatlang::Lang::Fra => TextLanguage::French,
-            whatlang::Lang::Spa => TextLanguage::Spanish,
-            whatlang::Lang::Por => TextLanguage::Portuguese,
-            whatlang::Lang::Ara => TextLanguage::Arabic,
-            _ => TextLanguage::Other,
-        });
-    match (detected, hinted) {
-        (Some(language), _) if text.split_whitespace().count() >= 4 => language,
-        (_, Some(language)) => language,
-        (Some(language), None) => language,
-        (None, None) => TextLanguage::Other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,13 +290,5 @@ mod tests {
         for token in analyzers.stemmed(TextLanguage::German, text) {
             assert!(text.get(token.start..token.end).is_some());
         }
-    }
-
-    #[test]
-    fn language_is_detected_for_sentences_and_taken_from_the_hint_for_single_words() {
-        let french = "Nos quartiers au bord du fleuve sont inondés chaque année pendant la saison des pluies.";
-        assert_eq!(detect_language(french, None), TextLanguage::French);
-        let german = LanguageCode::parse("de").ok();
-        assert_eq!(detect_language("Hochwasser", german), TextLanguage::German);
     }
 }
