@@ -67,7 +67,10 @@ fn language_of_function_words(sample: &str) -> Option<TextLanguage> {
         .split(|character: char| !character.is_alphabetic())
         .filter(|word| word.chars().nth(1).is_some());
     for word in words {
-        if !word.chars().all(|character| character.is_ascii() || is_latin_letter(character)) {
+        if !word
+            .chars()
+            .all(|character| character.is_ascii() || is_latin_letter(character))
+        {
             continue;
         }
         if let Some(languages) = lists.get(word.to_lowercase().as_str()) {
@@ -84,7 +87,8 @@ fn language_of_function_words(sample: &str) -> Option<TextLanguage> {
         .map(|(_, count)| *count)
         .max()
         .unwrap_or(0);
-    let decides = leader_votes >= LEAST_FUNCTION_WORDS && leader_votes * FUNCTION_WORD_LEAD.1 >= runner_up * FUNCTION_WORD_LEAD.0;
+    let decides =
+        leader_votes >= LEAST_FUNCTION_WORDS && leader_votes * FUNCTION_WORD_LEAD.1 >= runner_up * FUNCTION_WORD_LEAD.0;
     decides.then_some(COUNTED_LANGUAGES[leader].1)
 }
 
@@ -166,7 +170,11 @@ mod tests {
     fn a_text_reads_in_its_language_short_or_long() {
         use TextLanguage::*;
         let cases = [
-            ("Nos quartiers au bord du fleuve sont inondés chaque année pendant la saison des pluies.", None, French),
+            (
+                "Nos quartiers au bord du fleuve sont inondés chaque année pendant la saison des pluies.",
+                None,
+                French,
+            ),
             ("residents cannot see council papers or who decided what", None, English),
             ("half the landlords never pay what they owe the council", None, English),
             ("rues plongées dans le noir la nuit", None, French),
@@ -175,8 +183,16 @@ mod tests {
             ("a água da chuva invade as casas da baixada", None, Portuguese),
             ("los vendedores ambulantes ocupan las aceras del centro", None, Spanish),
             ("البلدية تدفع مبالغ ضخمة كل شهر لإضاءة الشوارع", None, Arabic),
-            ("i quartieri della città sono allagati ogni anno e il comune non ha fondi", None, Other),
-            ("de gemeente heeft geen geld voor het onderhoud van de wegen", None, Other),
+            (
+                "i quartieri della città sono allagati ogni anno e il comune non ha fondi",
+                None,
+                Other,
+            ),
+            (
+                "de gemeente heeft geen geld voor het onderhoud van de wegen",
+                None,
+                Other,
+            ),
             // Too short to tell: the hint decides.
             ("Hochwasser", Some("de"), German),
             ("flood", Some("fr"), French),
