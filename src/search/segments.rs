@@ -3,7 +3,7 @@
 //! the segment lives. Reading them costs nanoseconds where fast-field columns (and above all
 //! the string dictionary of ids) cost microseconds per document.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use smallvec::SmallVec;
@@ -423,47 +423,75 @@ impl LinkColumn {
 /// The tables of the live segments of one index.
 #[derive(Default)]
 pub struct SegmentTables {
-    by_segment: Mutex<HashMap<SegmentId, Arc<SegmentTable>>>,
+    cached: Mutex<CachedTables<SegmentTable>>,
     has_available: bool,
+}
+
+struct CachedTables<T> {
+    by_segment: HashMap<SegmentId, Arc<T>>,
+    /// The segments of the newest searcher seen (by generation): their tables stay.
+    newest: Option<(u64, HashSet<SegmentId>)>,
+}
+
+impl<T> Default for CachedTables<T> {
+    fn default() -> Self {
+        CachedTables {
+            by_segment: HashMap::new(),
+            newest: None,
+        }
+    }
+}
+
+impl<T> CachedTables<T> {
+    /// Notes the segments of a searcher when it is the newest seen so far.
+    fn see(&mut self, generation: u64, segments: impl Iterator<Item = SegmentId>) {
+        if self.newest.as_ref().is_some_and(|(newest, _)| *newest > generation) {
+            return;
+        }
+        self.newest = Some((generation, segments.collect()));
+    }
+
+    /// Drops the tables of segments the newest searcher no longer has (merged away, or
+    /// replaced after a reindex), unless a request on an older searcher still holds them.
+    /// At a million records one merged-away table is tens of megabytes.
+    fn drop_unused(&mut self) {
+        let Some((_, live)) = &self.newest else {
+            return;
+        };
+        self.by_segment
+            .retain(|id, table| live.contains(id) || Arc::strong_count(table) > 1);
+    }
 }
 
 impl SegmentTables {
     pub fn new(has_available: bool) -> SegmentTables {
         SegmentTables {
-            by_segment: Mutex::new(HashMap::new()),
+            cached: Mutex::new(CachedTables::default()),
             has_available,
         }
     }
 
     /// The table of every segment of `searcher`, by segment ordinal; missing ones are built.
-    /// Tables of segments the searcher no longer has (merged away) are dropped.
     pub fn for_searcher(&self, searcher: &Searcher) -> Result<Vec<Arc<SegmentTable>>, SearchError> {
-        let mut tables = self
-            .by_segment
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cached = self.cached.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cached.see(
+            searcher.generation().generation_id(),
+            searcher.segment_readers().iter().map(SegmentReader::segment_id),
+        );
         let mut ordered = Vec::with_capacity(searcher.segment_readers().len());
         for segment in searcher.segment_readers() {
             let id = segment.segment_id();
-            let table = match tables.get(&id) {
+            let table = match cached.by_segment.get(&id) {
                 Some(table) => table.clone(),
                 None => {
                     let table = Arc::new(SegmentTable::build(segment, self.has_available)?);
-                    tables.insert(id, table.clone());
+                    cached.by_segment.insert(id, table.clone());
                     table
                 }
             };
             ordered.push(table);
         }
-        let live: std::collections::HashSet<SegmentId> = searcher
-            .segment_readers()
-            .iter()
-            .map(SegmentReader::segment_id)
-            .collect();
-        // Keep a few recent generations: a slower request may still hold an older searcher.
-        if tables.len() > live.len() * 3 + 8 {
-            tables.retain(|id, _| live.contains(id));
-        }
+        cached.drop_unused();
         Ok(ordered)
     }
 }
@@ -471,6 +499,35 @@ impl SegmentTables {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_of_segments_the_newest_searcher_lost_are_dropped_once_no_request_holds_them() {
+        let [first, second, merged] = [(); 3].map(|_| SegmentId::generate_random());
+        let mut cached: CachedTables<&'static str> = CachedTables::default();
+        let kept = |cached: &CachedTables<&'static str>| -> Vec<&'static str> {
+            let mut names: Vec<&'static str> = cached.by_segment.values().map(|table| **table).collect();
+            names.sort_unstable();
+            names
+        };
+        cached.see(1, [first, second].into_iter());
+        cached.by_segment.insert(first, Arc::new("first"));
+        cached.by_segment.insert(second, Arc::new("second"));
+        cached.drop_unused();
+        assert_eq!(kept(&cached), ["first", "second"]);
+
+        // The two were merged; a request on the old searcher still holds the first table.
+        let held = cached.by_segment.get(&first).cloned();
+        cached.see(2, [merged].into_iter());
+        cached.by_segment.insert(merged, Arc::new("merged"));
+        cached.drop_unused();
+        assert_eq!(kept(&cached), ["first", "merged"]);
+
+        // A late request on the old searcher does not make its segments the newest.
+        cached.see(1, [first, second].into_iter());
+        drop(held);
+        cached.drop_unused();
+        assert_eq!(kept(&cached), ["merged"]);
+    }
 
     #[test]
     fn a_string_column_returns_each_value_by_position_and_nothing_past_the_end() {
