@@ -46,7 +46,8 @@ else
     "$binary" --bench --sample-count 100000 --skip floor "$name" >/dev/null 2>&1 &
     bench_pid=$!
     sleep 3
-    for _ in $(seq 1 100); do
+    # At most 20 minutes: the first training takes about 6 at a million records.
+    for _ in $(seq 1 600); do
         ps -L -o comm= -p "$bench_pid" | grep -q topic-learning || break
         sleep 2
     done
@@ -64,4 +65,4 @@ fi
 # The profile as text: functions by inclusive share of the samples (3% and up).
 perf report -i "$work/perf.data" --children --stdio --no-call-graph --percent-limit 3 \
     --sort symbol 2>/dev/null | grep -v '^$' | sed -E 's/ {2,}/  /g' | cut -c1-180 > "$out.txt"
-echo "wrote $out.txt (and $out.svg with inferno)"
+if [ -f "$out.svg" ]; then echo "wrote $out.txt and $out.svg"; else echo "wrote $out.txt"; fi
