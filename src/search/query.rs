@@ -103,11 +103,13 @@ impl AnalysedQuery {
     }
 }
 
-/// The fields `analyse` looks words up in: all folded text, and experts' names.
+/// The fields `analyse` looks words up in: all folded text, experts' names, and the stemmed
+/// text per language.
 #[derive(Clone, Copy)]
-pub struct AnalysedFields {
+pub struct AnalysedFields<'a> {
     pub folded: Field,
     pub name: Field,
+    pub stemmed: &'a [(TextLanguage, Field)],
 }
 
 /// A word in someone's name that the rest of the writing rarely uses: at least a third of the
@@ -122,7 +124,7 @@ pub fn analyse(
     analyzers: &Analyzers,
     vocabulary: &Vocabulary,
     searcher: &Searcher,
-    fields: AnalysedFields,
+    fields: AnalysedFields<'_>,
     limits: &QueryLimits,
 ) -> AnalysedQuery {
     let folded_field = fields.folded;
@@ -206,8 +208,9 @@ pub fn analyse(
             break;
         }
         let length = word.folded.chars().count();
-        let known =
-            frequencies.get(&word.folded).copied().unwrap_or(0) > 0 || vocabulary.matcher.knows_word(&word.folded);
+        let known = frequencies.get(&word.folded).copied().unwrap_or(0) > 0
+            || vocabulary.matcher.knows_word(&word.folded)
+            || stem_is_indexed(searcher, &fields, detected, word);
         if known || length < limits.shortest_corrected_word || !word.folded.chars().all(char::is_alphabetic) {
             continue;
         }
@@ -263,6 +266,20 @@ pub fn analyse(
         places,
         names_a_person,
     }
+}
+
+/// Whether the word's stem in the text's detected language occurs in that language's
+/// indexed text: then it is a form of a known word ("warten" beside "wartet"), not a typo
+/// to correct ("garten"). Only the detected language counts: across all six stemmers some
+/// typo would find a stem.
+fn stem_is_indexed(searcher: &Searcher, fields: &AnalysedFields<'_>, detected: TextLanguage, word: &QueryWord) -> bool {
+    let Some((_, field)) = fields.stemmed.iter().find(|(language, _)| *language == detected) else {
+        return false;
+    };
+    word.stems
+        .iter()
+        .filter(|(language, _)| *language == detected)
+        .any(|(_, stem)| searcher.doc_freq(&Term::from_field_text(*field, stem)).unwrap_or(0) > 0)
 }
 
 /// Whether one expert's name holds every word of the text (stop words too: "De la Hoz").

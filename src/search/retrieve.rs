@@ -361,6 +361,7 @@ impl SearchEngine {
             query::AnalysedFields {
                 folded: self.experts.fields.common.folded,
                 name: self.experts.fields.name,
+                stemmed: &self.experts.fields.common.text,
             },
             limits,
         )

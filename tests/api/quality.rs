@@ -2,7 +2,7 @@
 //! silently regress, and the hard constraints over every judged match request.
 //!
 //! The floors sit 0.005 below the figures measured on 2026-12-05 (textbook set: match 0.987,
-//! search 0.994; plain-word set: match 0.852, search 0.796): speed work may not cost more.
+//! search 0.994; plain-word set: match 0.857, search 0.796): speed work may not cost more.
 
 use std::path::Path;
 
@@ -68,7 +68,7 @@ fn plain_words_are_understood_above_their_floor_on_a_set_plain_bm25_fails() {
     assert!(summary.matching.baseline_ndcg < 0.40, "{:?}", summary.matching);
     assert!(summary.search.baseline_ndcg < 0.40, "{:?}", summary.search);
     assert!(
-        summary.matching.ndcg >= 0.847,
+        summary.matching.ndcg >= 0.852,
         "match nDCG@10 {:.3}",
         summary.matching.ndcg
     );

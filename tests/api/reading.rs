@@ -1,7 +1,7 @@
 //! How the engine reads what people type, as answers show it: the topics, the language, and
 //! the words it corrected.
 
-use crate::helpers::demo;
+use crate::helpers::{ServerOptions, TestServer, demo, expert_body};
 
 #[test]
 fn a_search_with_a_typo_says_which_word_it_searched_instead() {
@@ -26,6 +26,34 @@ fn a_search_without_typos_reports_no_corrections() {
     let browse = demo().get_json("/v1/cases?limit=1");
     assert_eq!(browse["interpreted"]["topics"], serde_json::json!([]));
     assert_eq!(browse["interpreted"]["language"], serde_json::Value::Null);
+}
+
+#[test]
+fn another_form_of_a_word_the_index_holds_is_not_taken_for_a_typo() {
+    let server = TestServer::start(ServerOptions::default());
+    let mut expert = expert_body("lena-vogt", "Lena Vogt", "Kassel", "DE");
+    expert["languages"] = serde_json::json!(["de"]);
+    expert["expertise"] = "Die Stadt wartet seit Jahren auf neue Buslinien für die Vororte.".into();
+    assert_eq!(server.admin_post("/v1/admin/experts", &expert).status(), 201);
+    let corrected = |query: &str| {
+        let found = server.get_json(&format!("/v1/experts?q={query}"));
+        found["interpreted"]["corrections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|correction| correction["word"].as_str().unwrap().to_string())
+            .collect::<Vec<String>>()
+    };
+    // German text: "warten" has the stem of the indexed "wartet", so it is a word, not a typo.
+    assert_eq!(
+        corrected("Die%20Menschen%20warten%20jeden%20Morgen%20auf%20den%20Bus"),
+        Vec::<String>::new()
+    );
+    // A misspelling whose stem the index does not hold is still corrected.
+    assert_eq!(
+        corrected("Die%20Menschen%20warten%20auf%20neue%20Buslinein"),
+        vec!["buslinein".to_string()]
+    );
 }
 
 #[test]
