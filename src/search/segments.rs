@@ -443,9 +443,10 @@ impl<T> Default for CachedTables<T> {
 }
 
 impl<T> CachedTables<T> {
-    /// Notes the segments of a searcher when it is the newest seen so far.
+    /// Notes the segments of a searcher when it is newer than any seen so far (a searcher of
+    /// the same generation has the same segments: nothing to collect on most calls).
     fn see(&mut self, generation: u64, segments: impl Iterator<Item = SegmentId>) {
-        if self.newest.as_ref().is_some_and(|(newest, _)| *newest > generation) {
+        if self.newest.as_ref().is_some_and(|(newest, _)| *newest >= generation) {
             return;
         }
         self.newest = Some((generation, segments.collect()));
