@@ -135,8 +135,9 @@ fn u64_from(bytes: &[u8]) -> Option<u64> {
 /// sled's cache of decoded pages. Records shown in answers have their own cache of decoded
 /// records (`app/shown.rs`), so this one serves writes and the full scans of training and
 /// reindexing, which fill any size: sled holds about twice what it is given (a heap
-/// profile at 100k records found 41 MB of its pages at 16 MiB), and 64 MiB kept 20 MB more
-/// of a serving node's memory for no measured gain.
+/// profile at 100k records found 41 MB of its pages at 16 MiB). 64 MiB kept 20-40 MB more
+/// of a settled node's memory (100k, 1M); with 16 MiB, import and search measured no slower
+/// (benches/README, 2026-12-05), though the size was not measured alone.
 const SLED_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 impl SledStore {
