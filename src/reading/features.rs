@@ -2,10 +2,9 @@
 //! two apart (word pairs carry meaning single words lack: "rent eats", "ticket journalier").
 //! Function words ("what", "wenn", "في") are no features of their own.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::text::{Analyzers, TextLanguage};
+use crate::text::{Analyzers, TextLanguage, is_function_word};
 
 /// A stem, or two stems joined by a space, in the language it was read in.
 pub type Feature = (TextLanguage, String);
@@ -97,31 +96,6 @@ fn content_words<'a>(analyzers: &Analyzers, text: &'a str, language: TextLanguag
             }
         })
         .collect()
-}
-
-/// Whether `word` is one of `language`'s function words (NLTK's stop-word lists: "what",
-/// "wenn", "كل"): words that say nothing about a subject, yet would be learned from the few
-/// curated cues that use them.
-pub fn is_function_word(language: TextLanguage, word: &str) -> bool {
-    static LISTS: OnceLock<Vec<(TextLanguage, HashSet<String>)>> = OnceLock::new();
-    let lists = LISTS.get_or_init(|| {
-        TextLanguage::STEMMED
-            .into_iter()
-            .map(|language| {
-                let words = stop_words::lookup(language.code()).unwrap_or_default();
-                (language, words.iter().map(|word| word.to_lowercase()).collect())
-            })
-            .collect()
-    });
-    let lowered = if word.chars().any(char::is_uppercase) {
-        std::borrow::Cow::Owned(word.to_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(word)
-    };
-    lists
-        .iter()
-        .find(|(candidate, _)| *candidate == language)
-        .is_some_and(|(_, words)| words.contains(lowered.as_ref()))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Which language a text is written in: its function words when they decide, else whatlang's
-//! letter statistics, else the caller's hint.
+//! letter statistics, else the caller's hint. Also the function words themselves (NLTK's
+//! lists), which the reading leaves out of what it learns.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -34,15 +35,17 @@ fn sample_of(text: &str) -> &str {
     &text[..sample_end]
 }
 
-/// The languages whose function words are counted: the analysed ones written in Latin letters,
-/// and the Latin-script languages most often confused with them (read as `Other`). Arabic
-/// script is left to the letter statistics, which tell it apart reliably.
-const COUNTED_LANGUAGES: [(&str, TextLanguage); 9] = [
+/// The languages whose function words are known: the analysed ones, and the Latin-script
+/// languages most often confused with them (read as `Other`). Only words in Latin letters are
+/// counted towards a text's language, so Arabic script is left to the letter statistics, which
+/// tell it apart reliably.
+const LISTED_LANGUAGES: [(&str, TextLanguage); 10] = [
     ("en", TextLanguage::English),
     ("de", TextLanguage::German),
     ("fr", TextLanguage::French),
     ("es", TextLanguage::Spanish),
     ("pt", TextLanguage::Portuguese),
+    ("ar", TextLanguage::Arabic),
     ("it", TextLanguage::Other),
     ("nl", TextLanguage::Other),
     ("id", TextLanguage::Other),
@@ -62,7 +65,7 @@ const FUNCTION_WORD_LEAD: (usize, usize) = (3, 2);
 /// "a", "e", "o" and "y" are function words in several of the languages.
 fn language_of_function_words(sample: &str) -> Option<TextLanguage> {
     let lists = function_words();
-    let mut votes = [0usize; COUNTED_LANGUAGES.len()];
+    let mut votes = [0usize; LISTED_LANGUAGES.len()];
     let words = sample
         .split(|character: char| !character.is_alphabetic())
         .filter(|word| word.chars().nth(1).is_some());
@@ -73,7 +76,7 @@ fn language_of_function_words(sample: &str) -> Option<TextLanguage> {
         {
             continue;
         }
-        if let Some(languages) = lists.get(word.to_lowercase().as_str()) {
+        if let Some(languages) = lists.get(lowercase(word).as_ref()) {
             for index in languages {
                 votes[*index] += 1;
             }
@@ -89,20 +92,39 @@ fn language_of_function_words(sample: &str) -> Option<TextLanguage> {
         .unwrap_or(0);
     let decides =
         leader_votes >= LEAST_FUNCTION_WORDS && leader_votes * FUNCTION_WORD_LEAD.1 >= runner_up * FUNCTION_WORD_LEAD.0;
-    decides.then_some(COUNTED_LANGUAGES[leader].1)
+    decides.then_some(LISTED_LANGUAGES[leader].1)
+}
+
+/// Whether `word` is one of `language`'s function words (NLTK's stop-word lists: "what",
+/// "wenn", "كل"). `Other` has none.
+pub fn is_function_word(language: TextLanguage, word: &str) -> bool {
+    if language == TextLanguage::Other {
+        return false;
+    }
+    function_words()
+        .get(lowercase(word).as_ref())
+        .is_some_and(|languages| languages.iter().any(|index| LISTED_LANGUAGES[*index].1 == language))
+}
+
+fn lowercase(word: &str) -> std::borrow::Cow<'_, str> {
+    if word.chars().any(char::is_uppercase) {
+        std::borrow::Cow::Owned(word.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(word)
+    }
 }
 
 fn is_latin_letter(character: char) -> bool {
     ('\u{00C0}'..='\u{024F}').contains(&character)
 }
 
-/// Each function word with the counted languages that use it (indices into
-/// `COUNTED_LANGUAGES`), from NLTK's stop-word lists.
+/// Each function word with the listed languages that use it (indices into
+/// `LISTED_LANGUAGES`), from NLTK's stop-word lists.
 fn function_words() -> &'static HashMap<String, Vec<usize>> {
     static WORDS: OnceLock<HashMap<String, Vec<usize>>> = OnceLock::new();
     WORDS.get_or_init(|| {
         let mut words: HashMap<String, Vec<usize>> = HashMap::new();
-        for (index, (code, _)) in COUNTED_LANGUAGES.iter().enumerate() {
+        for (index, (code, _)) in LISTED_LANGUAGES.iter().enumerate() {
             for word in stop_words::lookup(code).unwrap_or_default() {
                 let languages = words.entry(word.to_lowercase()).or_default();
                 if !languages.contains(&index) {

@@ -5,7 +5,7 @@
 mod detect;
 pub mod highlight;
 
-pub use detect::detect_language;
+pub use detect::{detect_language, is_function_word};
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
