@@ -233,11 +233,12 @@ pub fn docs_with_ids(
     filter: &RowFilter,
 ) -> Result<Vec<(Score, DocAddress)>, SearchError> {
     let tables = tables.for_searcher(searcher)?;
+    let terms: Vec<Term> = ids.iter().map(|id| Term::from_field_text(id_field, id)).collect();
     let mut found = Vec::new();
     for ((ord, reader), table) in searcher.segment_readers().iter().enumerate().zip(&tables) {
         let segment_ord = u32::try_from(ord).unwrap_or(u32::MAX);
-        for id in ids {
-            for doc in live_docs_with_term(reader, &Term::from_field_text(id_field, id))? {
+        for term in &terms {
+            for doc in live_docs_with_term(reader, term)? {
                 if filter.passes(table, doc) {
                     found.push((0.0, DocAddress::new(segment_ord, doc)));
                 }
