@@ -2,7 +2,8 @@
 //! silently regress, and the hard constraints over every judged match request.
 //!
 //! The floors sit 0.005 below the figures measured on 2026-12-05 (textbook set: match 0.987,
-//! search 0.994; plain-word set: match 0.857, search 0.796): speed work may not cost more.
+//! search 0.994, 0.992 since search weighs text as a match does; plain-word set: match 0.857,
+//! search 0.811): speed work may not cost more.
 
 use std::path::Path;
 
@@ -73,7 +74,7 @@ fn plain_words_are_understood_above_their_floor_on_a_set_plain_bm25_fails() {
         summary.matching.ndcg
     );
     assert!(
-        summary.search.ndcg >= 0.791,
+        summary.search.ndcg >= 0.806,
         "search nDCG@10 {:.3}",
         summary.search.ndcg
     );
