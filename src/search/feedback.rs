@@ -4,13 +4,11 @@
 
 use std::collections::HashMap;
 
-use tantivy::collector::TopDocs;
-use tantivy::query::Occur;
-
 use super::SearchError;
-use super::engine::{SearchEngine, and, published_only};
-use super::query::{self, AnalysedQuery, TextWeights, filter};
+use super::engine::SearchEngine;
+use super::query::{self, AnalysedQuery, TextWeights};
 use super::retrieve::topics_of_mask;
+use super::row_queries::{RowFilter, TopicClauses, best_by_rows};
 use crate::domain::Topic;
 
 impl SearchEngine {
@@ -36,8 +34,20 @@ impl SearchEngine {
             let Some(text) = query::text_query(fields, name_field, query, &TextWeights::default()) else {
                 continue;
             };
-            let relevant = and(vec![filter(published_only(fields.status)), (Occur::Must, text)]);
-            let hits = searcher.search(&relevant, &TopDocs::with_limit(keep).order_by_score())?;
+            // The published filter read from the rows: as a tantivy intersection it made the
+            // text's union seek to nearly every published document.
+            let published = RowFilter {
+                status: Some(crate::domain::Status::Published.code() as u8),
+                ..RowFilter::default()
+            };
+            let hits = best_by_rows(
+                &searcher,
+                tables,
+                Some(text.as_ref()),
+                &TopicClauses::default(),
+                &published,
+                keep,
+            )?;
             let Some(best) = hits.first().map(|(score, _)| *score).filter(|score| *score > 0.0) else {
                 continue;
             };

@@ -1,9 +1,10 @@
 //! Match retrieval answered from the per-segment tables instead of posting lists: hard
 //! filters with place preferences (`RowFilter`) and topic clauses (`TopicClauses`),
-//! combined with the text's scores by `best_by_rows` (match candidates, relevant cases).
-//! Intersecting filter postings with a wide union made tantivy seek the union for every
-//! published document, and each topic clause was one more posting list for the union to
-//! merge; a row read per document answers both.
+//! combined with the text's scores by `best_by_rows` (match candidates, relevant cases, the
+//! reading's feedback). Intersecting filter postings with a wide union made tantivy seek the
+//! union for every published document, and each topic clause was one more posting list for
+//! the union to merge; the tables' bits per topic and a row read per promising document
+//! answer both.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -14,7 +15,7 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINA
 
 use super::SearchError;
 use super::query::TopicClauseWeights;
-use super::segments::{MAX_REGION_CODES, MAX_TOPIC_CODES, SegmentTable, SegmentTables, TopicMasks};
+use super::segments::{MAX_REGION_CODES, MAX_TOPIC_CODES, SegmentTable, SegmentTables};
 use crate::domain::Topic;
 
 /// What a document's row must hold, and what earns it a boost. Codes are the index's: status
@@ -129,40 +130,27 @@ impl TopicClauses {
         self.any.iter().all(|mask| *mask == 0)
     }
 
-    /// The most a row can score: every clause's weight.
-    fn most(&self) -> f32 {
-        self.weights.iter().flatten().sum()
-    }
-
-    /// The score of each of a table's distinct topic masks, by position.
-    fn scores_by_masks(&self, table: &SegmentTable) -> Vec<Score> {
-        table
-            .topic_masks()
-            .iter()
-            .map(|masks| self.score_masks(masks))
-            .collect()
-    }
-
-    /// The score of a document with these masks (`TopicMasks`, in `TopicField`'s order).
-    fn score_masks(&self, masks: &TopicMasks) -> f32 {
-        let mut score = 0.0;
-        for (field, mask) in masks.iter().enumerate() {
-            let mut held = mask & self.any[field];
+    /// Every clause as (mask index in `TopicMasks` order, code, weight), lightest first.
+    fn clauses(&self) -> Vec<(usize, u32, f32)> {
+        let mut clauses = Vec::new();
+        for (mask, any) in self.any.iter().enumerate() {
+            let mut held = *any;
             while held != 0 {
-                score += self.weights[field][held.trailing_zeros() as usize];
+                let code = held.trailing_zeros();
                 held &= held - 1;
+                clauses.push((mask, code, self.weights[mask][code as usize]));
             }
         }
-        score
+        clauses.sort_by(|left, right| left.2.total_cmp(&right.2));
+        clauses
     }
 }
 
 /// The best `keep` documents whose row passes `filter` and that the text or a topic clause
 /// matches, scored as text score + topic clauses + place preferences: what `TopDocs` over
-/// `filter` AND (text OR the topic clauses as constant-score term queries) answers, in two
-/// passes per segment instead of one union — the text query's scores into an array, then
-/// one walk over the rows, where the topic score is looked up by the row's distinct topic
-/// masks and a document that cannot beat the `keep`th is passed over.
+/// `filter` AND (text OR the topic clauses as constant-score term queries) answers. Per
+/// segment, the text's matches are scored into a list, and the documents it matches or a
+/// topic clause holds are visited in address order (`Walk`).
 pub fn best_by_rows(
     searcher: &Searcher,
     tables: &SegmentTables,
@@ -176,49 +164,201 @@ pub fn best_by_rows(
         None => None,
     };
     let tables = tables.for_searcher(searcher)?;
+    let clauses = topics.clauses();
+    let weights: Vec<Score> = clauses.iter().map(|(_, _, weight)| *weight).collect();
     let mut best: Vec<(Score, DocAddress)> = Vec::new();
     for ((ord, reader), table) in searcher.segment_readers().iter().enumerate().zip(&tables) {
-        let text_scores = text_scores(text_weight.as_deref(), reader)?;
+        let text_hits = text_hits(text_weight.as_deref(), reader)?;
+        let clause_bits = ClauseBits {
+            weights: &weights,
+            docs: clauses
+                .iter()
+                .map(|(mask, code, _)| table.topic_docs(*mask, *code))
+                .collect(),
+        };
+        let admit =
+            |doc: DocId| (!reader.is_deleted(doc) && filter.passes(table, doc)).then(|| filter.boost(table, doc));
+        let mut walk = Walk::new(&text_hits, &clause_bits, keep, filter.most_boost());
+        walk.visit(reader.max_doc(), admit);
         let segment_ord = u32::try_from(ord).unwrap_or(u32::MAX);
-        let mut heap: BinaryHeap<Reverse<Scored>> = BinaryHeap::with_capacity(keep + 1);
-        // Once `keep` documents are held, one whose text score plus the most the rows could
-        // add does not beat the worst of them is passed over without reading its row.
-        let most_added = topics.most() + filter.most_boost();
-        let mut worst_held = Score::NEG_INFINITY;
-        let topic_scores = topics.scores_by_masks(table);
-        let most_boost = filter.most_boost();
-        for (doc, text_score) in (0..reader.max_doc()).zip(text_scores) {
-            let full = heap.len() >= keep;
-            if full && text_score + most_added <= worst_held {
-                continue;
-            }
-            let topic_score = topic_scores.get(table.topic_masks_of(doc)).copied().unwrap_or(0.0);
-            if (text_score <= 0.0 && topic_score <= 0.0)
-                || (full && text_score + topic_score + most_boost <= worst_held)
-                || reader.is_deleted(doc)
-                || !filter.passes(table, doc)
-            {
-                continue;
-            }
-            let candidate = Scored(
-                text_score + topic_score + filter.boost(table, doc),
-                DocAddress::new(segment_ord, doc),
-            );
-            if heap.len() < keep {
-                heap.push(Reverse(candidate));
-            } else if heap.peek().is_some_and(|Reverse(worst)| candidate > *worst) {
-                heap.pop();
-                heap.push(Reverse(candidate));
-            }
-            if heap.len() >= keep {
-                worst_held = heap.peek().map_or(Score::NEG_INFINITY, |Reverse(worst)| worst.0);
-            }
-        }
-        best.extend(heap.into_iter().map(|Reverse(Scored(score, address))| (score, address)));
+        best.extend(
+            walk.into_best()
+                .into_iter()
+                .map(|Scored(score, doc)| (score, DocAddress::new(segment_ord, doc))),
+        );
     }
     best.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
     best.truncate(keep);
     Ok(best)
+}
+
+/// A segment's topic clauses: each one's weight, lightest first, and the documents it holds
+/// as bits, 64 per word (`SegmentTable::topic_docs`).
+struct ClauseBits<'a> {
+    weights: &'a [Score],
+    docs: Vec<&'a [u64]>,
+}
+
+/// One segment's walk for `best_by_rows`. Documents are visited in address order: those the
+/// text matches, and those a topic clause holds. Once `keep` are held, a clause whose weight,
+/// with every lighter one's and the most the places add, cannot beat the worst held is no
+/// longer read: a document that only lighter clauses hold cannot enter (MaxScore's split
+/// into essential clauses). A document's topic score comes from the clauses' bits; its row
+/// is read (`admit`) only when its score with the most the places add beats the worst held.
+struct Walk<'a> {
+    text_hits: &'a [(DocId, Score)],
+    clauses: &'a ClauseBits<'a>,
+    /// `up_to[k]`: the most the `k` lightest clauses add together.
+    up_to: Vec<Score>,
+    most_boost: Score,
+    top: Top,
+    /// The clauses from this one on are essential.
+    essential_from: usize,
+    next_hit: usize,
+}
+
+impl<'a> Walk<'a> {
+    fn new(text_hits: &'a [(DocId, Score)], clauses: &'a ClauseBits<'a>, keep: usize, most_boost: Score) -> Walk<'a> {
+        let up_to = std::iter::once(0.0)
+            .chain(clauses.weights.iter().scan(0.0, |sum: &mut Score, weight| {
+                *sum += weight;
+                Some(*sum)
+            }))
+            .collect();
+        Walk {
+            text_hits,
+            clauses,
+            up_to,
+            most_boost,
+            top: Top::new(keep),
+            essential_from: 0,
+            next_hit: 0,
+        }
+    }
+
+    /// Visits the documents of a segment of `max_doc`; `admit` tells whether a document
+    /// passes the filter (live, its row passing) and what its places add.
+    fn visit(&mut self, max_doc: DocId, mut admit: impl FnMut(DocId) -> Option<Score>) {
+        let text_words = as_bits(self.text_hits, max_doc);
+        let mut held_by_clause: Vec<u64> = vec![0; self.clauses.docs.len()];
+        for (word, text_bits) in text_words.iter().enumerate() {
+            for (held, docs) in held_by_clause.iter_mut().zip(&self.clauses.docs) {
+                *held = docs.get(word).copied().unwrap_or(0);
+            }
+            let mut bits = held_by_clause[self.essential_from..]
+                .iter()
+                .fold(*text_bits, |bits, held| bits | held);
+            if bits == 0 {
+                continue;
+            }
+            let topic_scores = word_topic_scores(&held_by_clause, self.clauses.weights, bits);
+            while bits != 0 {
+                let bit = bits.trailing_zeros();
+                bits &= bits - 1;
+                let doc = (word * 64) as DocId + bit;
+                self.visit_doc(doc, topic_scores[bit as usize], &mut admit);
+            }
+        }
+    }
+
+    fn visit_doc(&mut self, doc: DocId, topic_score: Score, admit: &mut impl FnMut(DocId) -> Option<Score>) {
+        let text_score = self.text_score(doc);
+        if (text_score <= 0.0 && topic_score <= 0.0)
+            || (self.top.is_full() && text_score + topic_score + self.most_boost <= self.top.worst_held)
+        {
+            return;
+        }
+        let Some(boost) = admit(doc) else { return };
+        if self.top.offer(Scored(text_score + topic_score + boost, doc)) {
+            while self.essential_from < self.clauses.weights.len()
+                && self.up_to[self.essential_from + 1] + self.most_boost <= self.top.worst_held
+            {
+                self.essential_from += 1;
+            }
+        }
+    }
+
+    /// The text's score of `doc` (0 when it does not match); documents come in address order.
+    fn text_score(&mut self, doc: DocId) -> Score {
+        while self.text_hits.get(self.next_hit).is_some_and(|(hit, _)| *hit < doc) {
+            self.next_hit += 1;
+        }
+        match self.text_hits.get(self.next_hit) {
+            Some((hit, score)) if *hit == doc => *score,
+            _ => 0.0,
+        }
+    }
+
+    fn into_best(self) -> Vec<Scored> {
+        self.top.heap.into_iter().map(|Reverse(scored)| scored).collect()
+    }
+}
+
+/// The best documents of a segment so far, the worst on top.
+struct Top {
+    heap: BinaryHeap<Reverse<Scored>>,
+    keep: usize,
+    /// The worst score held once `keep` are held (negative infinity before).
+    worst_held: Score,
+}
+
+impl Top {
+    fn new(keep: usize) -> Top {
+        Top {
+            heap: BinaryHeap::with_capacity(keep + 1),
+            keep,
+            worst_held: Score::NEG_INFINITY,
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.heap.len() >= self.keep
+    }
+
+    /// Keeps `candidate` if there is room or it beats the worst held; whether the worst held
+    /// rose.
+    fn offer(&mut self, candidate: Scored) -> bool {
+        if self.heap.len() < self.keep {
+            self.heap.push(Reverse(candidate));
+        } else if self.heap.peek().is_some_and(|Reverse(worst)| candidate > *worst) {
+            self.heap.pop();
+            self.heap.push(Reverse(candidate));
+        } else {
+            return false;
+        }
+        if !self.is_full() {
+            return false;
+        }
+        let worst = self.heap.peek().map_or(Score::NEG_INFINITY, |Reverse(worst)| worst.0);
+        let rose = worst > self.worst_held;
+        self.worst_held = worst;
+        rose
+    }
+}
+
+/// The topic score of each of a word's 64 documents among `wanted`: the weights of the
+/// clauses that hold it, one addition per clause a wanted document is held by.
+fn word_topic_scores(held_by_clause: &[u64], weights: &[Score], wanted: u64) -> [Score; 64] {
+    let mut scores = [0.0; 64];
+    for (held, weight) in held_by_clause.iter().zip(weights) {
+        let mut docs = held & wanted;
+        while docs != 0 {
+            scores[docs.trailing_zeros() as usize] += weight;
+            docs &= docs - 1;
+        }
+    }
+    scores
+}
+
+/// Documents (in address order) as bits of 64 per word, for a segment of `max_doc`.
+fn as_bits(docs: &[(DocId, Score)], max_doc: DocId) -> Vec<u64> {
+    let mut words = vec![0u64; (max_doc as usize).div_ceil(64)];
+    for (doc, _) in docs {
+        if let Some(word) = words.get_mut(*doc as usize / 64) {
+            *word |= 1u64 << (doc % 64);
+        }
+    }
+    words
 }
 
 /// The live documents holding one of `ids` in `id_field` whose row passes `filter`, each
@@ -269,22 +409,21 @@ pub(super) fn live_docs_with_term(reader: &SegmentReader, term: &Term) -> tantiv
     Ok(docs)
 }
 
-/// Every document's text score in a segment (0 for those the text does not match).
-fn text_scores(text: Option<&dyn Weight>, reader: &SegmentReader) -> tantivy::Result<Vec<Score>> {
-    let mut scores = vec![0.0; reader.max_doc() as usize];
+/// The documents of a segment the text matches, with their scores, in address order.
+fn text_hits(text: Option<&dyn Weight>, reader: &SegmentReader) -> tantivy::Result<Vec<(DocId, Score)>> {
+    let mut hits = Vec::new();
     if let Some(weight) = text {
-        weight.for_each(reader, &mut |doc, score| {
-            if let Some(slot) = scores.get_mut(doc as usize) {
-                *slot = score;
-            }
-        })?;
+        weight.for_each(reader, &mut |doc, score| hits.push((doc, score)))?;
     }
-    Ok(scores)
+    if !hits.is_sorted_by_key(|(doc, _)| *doc) {
+        hits.sort_unstable_by_key(|(doc, _)| *doc);
+    }
+    Ok(hits)
 }
 
 /// Orders by score, then the earlier address first (as tantivy's `TopDocs`).
 #[derive(PartialEq)]
-struct Scored(Score, DocAddress);
+struct Scored(Score, DocId);
 
 impl Eq for Scored {}
 
@@ -304,6 +443,7 @@ impl Ord for Scored {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::segments::TopicMasks;
 
     const WEIGHTS: TopicClauseWeights = TopicClauseWeights {
         tagged: 4.0,
@@ -311,6 +451,16 @@ mod tests {
         inferred_weak: 1.5,
         area_only: 1.0,
     };
+
+    /// The weight of the clauses whose (mask, code) the masks hold.
+    fn score_masks(clauses: &TopicClauses, masks: &TopicMasks) -> f32 {
+        clauses
+            .clauses()
+            .iter()
+            .filter(|(mask, code, _)| masks[*mask] & (1 << code) != 0)
+            .map(|(_, _, weight)| weight)
+            .sum()
+    }
 
     fn mask(topics: &[Topic]) -> u32 {
         topics.iter().fold(0, |mask, topic| mask | 1 << topic.code())
@@ -322,7 +472,7 @@ mod tests {
         let mut clauses = TopicClauses::default();
         clauses.add(&wanted, &WEIGHTS);
         let check = |masks: TopicMasks, expected: f32| {
-            assert_eq!(clauses.score_masks(&masks), expected, "{masks:?}");
+            assert_eq!(score_masks(&clauses, &masks), expected, "{masks:?}");
         };
         check([0, 0, 0, 0], 0.0);
         check([mask(&[Topic::FloodRisk]), 0, 0, 0], 4.0);
@@ -342,7 +492,8 @@ mod tests {
             ],
             9.5,
         );
-        assert_eq!(clauses.most(), 8.0 + 6.0 + 3.0 + 1.0);
+        let lightest_first: Vec<f32> = clauses.clauses().iter().map(|(_, _, weight)| *weight).collect();
+        assert_eq!(lightest_first, [1.0, 1.5, 1.5, 3.0, 3.0, 4.0, 4.0]);
     }
 
     #[test]
@@ -351,7 +502,7 @@ mod tests {
         let mut clauses = TopicClauses::default();
         clauses.add(&[area], &WEIGHTS);
         assert_eq!(
-            clauses.score_masks(&[mask(&[area]), mask(&[area]), mask(&[area]), mask(&[area])]),
+            score_masks(&clauses, &[mask(&[area]), mask(&[area]), mask(&[area]), mask(&[area])]),
             4.0
         );
         let mut none = TopicClauses::default();
@@ -365,5 +516,82 @@ mod tests {
             },
         );
         assert!(none.is_empty());
+    }
+
+    /// Every document scored without pruning, the best `keep` (score, then address).
+    fn best_by_scanning(
+        text_hits: &[(DocId, Score)],
+        clauses: &ClauseBits<'_>,
+        max_doc: DocId,
+        keep: usize,
+        admit: impl Fn(DocId) -> Option<Score>,
+    ) -> Vec<(Score, DocId)> {
+        let mut scored = Vec::new();
+        for doc in 0..max_doc {
+            let text = text_hits
+                .iter()
+                .find(|(hit, _)| *hit == doc)
+                .map_or(0.0, |(_, score)| *score);
+            let held = |docs: &[u64]| {
+                docs.get(doc as usize / 64)
+                    .is_some_and(|word| word & (1 << (doc % 64)) != 0)
+            };
+            let topic = clauses
+                .docs
+                .iter()
+                .zip(clauses.weights)
+                .filter(|(docs, _)| held(docs))
+                .fold(0.0, |sum, (_, weight)| sum + weight);
+            if text <= 0.0 && topic <= 0.0 {
+                continue;
+            }
+            if let Some(boost) = admit(doc) {
+                scored.push((text + topic + boost, doc));
+            }
+        }
+        scored.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
+        scored.truncate(keep);
+        scored
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_walk_keeps_what_scoring_every_document_keeps(
+            max_doc in 1u32..400,
+            clause_specs in proptest::collection::vec((1u8..=20, proptest::collection::vec(0u32..400, 0..120)), 0..7),
+            hit_specs in proptest::collection::vec((0u32..400, 1u8..=40), 0..80),
+            refused in proptest::collection::vec(0u32..400, 0..40),
+            boosted in proptest::collection::vec(0u32..400, 0..60),
+            keep in 1usize..25,
+        ) {
+            let words = (max_doc as usize).div_ceil(64);
+            let mut specs: Vec<(Score, Vec<u64>)> = clause_specs
+                .iter()
+                .map(|(weight, docs)| {
+                    let mut bits = vec![0u64; words];
+                    for doc in docs.iter().filter(|doc| **doc < max_doc) {
+                        bits[*doc as usize / 64] |= 1 << (doc % 64);
+                    }
+                    (Score::from(*weight) / 4.0, bits)
+                })
+                .collect();
+            specs.sort_by(|left, right| left.0.total_cmp(&right.0));
+            let weights: Vec<Score> = specs.iter().map(|(weight, _)| *weight).collect();
+            let clauses = ClauseBits { weights: &weights, docs: specs.iter().map(|(_, bits)| bits.as_slice()).collect() };
+            let mut text_hits: Vec<(DocId, Score)> = hit_specs
+                .iter()
+                .filter(|(doc, _)| *doc < max_doc)
+                .map(|(doc, score)| (*doc, Score::from(*score) / 8.0))
+                .collect();
+            text_hits.sort_by_key(|(doc, _)| *doc);
+            text_hits.dedup_by_key(|(doc, _)| *doc);
+            let admit = |doc: DocId| (!refused.contains(&doc)).then(|| if boosted.contains(&doc) { 2.0 } else { 0.0 });
+
+            let mut walk = Walk::new(&text_hits, &clauses, keep, 2.0);
+            walk.visit(max_doc, admit);
+            let mut walked: Vec<(Score, DocId)> = walk.into_best().into_iter().map(|Scored(score, doc)| (score, doc)).collect();
+            walked.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
+            proptest::prop_assert_eq!(walked, best_by_scanning(&text_hits, &clauses, max_doc, keep, admit));
+        }
     }
 }

@@ -40,6 +40,15 @@ pub struct DocRow {
 /// areas tagged.
 pub type TopicMasks = [u32; 4];
 
+/// The number of topic masks a row holds (`TopicMasks`).
+pub const TOPIC_MASKS: usize = 4;
+
+impl DocRow {
+    pub fn topic_masks(&self) -> TopicMasks {
+        [self.topics, self.inferred_strong, self.inferred_weak, self.area_tags]
+    }
+}
+
 /// What filters and facets read of a document. Documents share few distinct profiles (a few
 /// thousand among 100k generated experts), so a pass over the matches counts profiles, one
 /// increment per document, and turns them into facet counts once per profile.
@@ -67,10 +76,10 @@ pub struct SegmentTable {
     profile_of: Vec<u32>,
     /// Documents per profile, deleted ones included.
     profile_sizes: Vec<u32>,
-    /// The distinct topic masks of the segment (`TopicMasks`), and each document's: topic
-    /// clauses are scored once per distinct set, not once per document.
-    topic_masks: Vec<TopicMasks>,
-    topic_masks_of: Vec<u32>,
+    /// Per topic mask and code (`TOPIC_MASKS` × `MAX_TOPIC_CODES`, mask-major), the
+    /// documents whose mask holds the code, 64 per word (empty when none does): match
+    /// retrieval visits the documents of the topics it asks for instead of every row.
+    topic_docs: Vec<Vec<u64>>,
     /// The documents newest first (ties in `id_orders` order, then by address), sorted on
     /// first use: what a listing without text or topics walks.
     newest_first: OnceLock<Vec<DocId>>,
@@ -116,16 +125,13 @@ impl SegmentTable {
         self.profile_of.get(doc as usize).map_or(0, |profile| *profile as usize)
     }
 
-    /// The segment's distinct topic masks.
-    pub fn topic_masks(&self) -> &[TopicMasks] {
-        &self.topic_masks
-    }
-
-    /// The position of a document's topic masks in `topic_masks()`.
-    pub fn topic_masks_of(&self, doc: DocId) -> usize {
-        self.topic_masks_of
-            .get(doc as usize)
-            .map_or(0, |position| *position as usize)
+    /// The documents whose `mask`-th topic mask (`TopicMasks` order) holds `code`, as bits
+    /// of 64 documents per word, document 0 in the lowest bit of the first; empty when no
+    /// document of the segment holds it.
+    pub fn topic_docs(&self, mask: usize, code: u32) -> &[u64] {
+        self.topic_docs
+            .get(mask * MAX_TOPIC_CODES as usize + code as usize)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The segment's distinct facet profiles (at least one, so that `profile_of` always points
@@ -261,37 +267,37 @@ impl SegmentTable {
             profiles: Vec::new(),
             profile_of: Vec::new(),
             profile_sizes: Vec::new(),
-            topic_masks: Vec::new(),
-            topic_masks_of: Vec::new(),
+            topic_docs: Vec::new(),
             newest_first: OnceLock::new(),
             live_counts: Mutex::new(None),
             linked,
             extra_languages,
         };
         table.assign_profiles();
-        table.assign_topic_masks();
+        table.assign_topic_docs();
         Ok(table)
     }
 }
 
 impl SegmentTable {
-    fn assign_topic_masks(&mut self) {
-        let mut positions: HashMap<TopicMasks, u32> = HashMap::new();
-        let mut distinct = Vec::new();
-        let mut masks_of = Vec::with_capacity(self.rows.len());
-        for row in &self.rows {
-            let masks = [row.topics, row.inferred_strong, row.inferred_weak, row.area_tags];
-            let position = *positions.entry(masks).or_insert_with(|| {
-                distinct.push(masks);
-                u32::try_from(distinct.len() - 1).unwrap_or(u32::MAX)
-            });
-            masks_of.push(position);
+    fn assign_topic_docs(&mut self) {
+        let words = self.rows.len().div_ceil(64);
+        let mut topic_docs = vec![Vec::new(); TOPIC_MASKS * MAX_TOPIC_CODES as usize];
+        for (doc, row) in self.rows.iter().enumerate() {
+            for (mask_index, mask) in row.topic_masks().into_iter().enumerate() {
+                let mut held = mask;
+                while held != 0 {
+                    let code = held.trailing_zeros() as usize;
+                    held &= held - 1;
+                    let docs = &mut topic_docs[mask_index * MAX_TOPIC_CODES as usize + code];
+                    if docs.is_empty() {
+                        *docs = vec![0u64; words];
+                    }
+                    docs[doc / 64] |= 1u64 << (doc % 64);
+                }
+            }
         }
-        if distinct.is_empty() {
-            distinct.push(TopicMasks::default());
-        }
-        self.topic_masks = distinct;
-        self.topic_masks_of = masks_of;
+        self.topic_docs = topic_docs;
     }
 }
 
