@@ -5,7 +5,7 @@
 use super::listing::ListingParams;
 use super::match_request::MatchInput;
 use super::{App, AppError};
-use crate::search::{FloorQuery, MatchRetrieval};
+use crate::search::{FloorQuery, MatchFilters};
 
 impl App {
     /// The floor of `GET /v1/experts` with these parameters (published experts only).
@@ -21,18 +21,10 @@ impl App {
     pub fn floor_match(&self, input: MatchInput) -> Result<FloorQuery, AppError> {
         let request = self.validate_match(input)?;
         let text = self.analysed(request.challenge.as_deref());
-        let retrieval = MatchRetrieval {
-            query: &text,
-            topics: Vec::new(),
-            related_topics: Vec::new(),
+        let filters = MatchFilters {
             languages: request.languages.clone(),
             exclude_city_key: self.excluded_city_key(&request),
-            prefer_regions: Vec::new(),
-            prefer_countries: Vec::new(),
-            evidence_expert_ids: Vec::new(),
-            keep: 10,
-            fill_to: 0,
         };
-        Ok(self.engine().floor_match(&retrieval))
+        Ok(self.engine().floor_match(&text, &filters))
     }
 }

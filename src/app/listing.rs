@@ -246,7 +246,7 @@ impl App {
     fn wanted_topics_of(&self, text: Option<&str>, query: &AnalysedQuery) -> Result<Vec<WantedTopic>, AppError> {
         let Some(text) = text else { return Ok(Vec::new()) };
         Ok(self
-            .read_topics(text, query)?
+            .read_topics(text, query, None)?
             .into_iter()
             .map(|read| WantedTopic {
                 topic: read.topic,

@@ -11,7 +11,7 @@ use super::{App, AppError};
 use crate::domain::{CountryCode, RecordId, Status, Topic};
 use crate::matching::{self, CaseEvidence, MatchContext, RankedMatch, ReasonLabels, WantedTopic};
 use crate::reading::ReadTopic;
-use crate::search::{AnalysedQuery, MatchRetrieval, city_key};
+use crate::search::{AnalysedQuery, MatchFilters, MatchRetrieval, QueryMatches, city_key};
 use crate::vocab::Place;
 
 /// Weight of a topic the requester chose explicitly, against at most 1 for one read from text.
@@ -20,6 +20,9 @@ const GIVEN_TOPIC_WEIGHT: f32 = 2.0;
 /// What a request is about.
 struct RequestReading {
     query: AnalysedQuery,
+    /// The challenge's text scored once against experts and cases, for the reading's
+    /// feedback, the relevant cases and the candidates.
+    matches: QueryMatches,
     /// Given topics first, then those read from the challenge, with their weights.
     wanted: Vec<WantedTopic>,
     read: Vec<ReadTopic>,
@@ -92,8 +95,9 @@ impl App {
     /// The topics the requester chose (weighing most) and those read from the challenge.
     fn read_request(&self, request: &ValidMatch) -> Result<RequestReading, AppError> {
         let query = self.analysed(request.challenge.as_deref());
+        let matches = self.engine().query_matches(&query)?;
         let read = match &request.challenge {
-            Some(text) => self.read_topics(text, &query)?,
+            Some(text) => self.read_topics(text, &query, Some(&matches))?,
             None => Vec::new(),
         };
         let mut wanted: Vec<WantedTopic> = request
@@ -117,7 +121,12 @@ impl App {
                 });
             }
         }
-        Ok(RequestReading { query, wanted, read })
+        Ok(RequestReading {
+            query,
+            matches,
+            wanted,
+            read,
+        })
     }
 
     /// Published cases relevant to the challenge and its topics, as evidence for the experts
@@ -125,7 +134,7 @@ impl App {
     fn case_evidence(&self, reading: &RequestReading) -> Result<Vec<CaseEvidence>, AppError> {
         let topics: Vec<Topic> = reading.wanted.iter().map(|wanted| wanted.topic).collect();
         let keep = self.settings().matching.retrieval.cases;
-        let hits = self.engine().relevant_cases(&reading.query, &topics, keep)?;
+        let hits = self.engine().relevant_cases(&reading.matches, &topics, keep)?;
         let best = hits.iter().map(|hit| hit.score).fold(0.0f32, f32::max);
         Ok(hits
             .into_iter()
@@ -158,11 +167,13 @@ impl App {
         evidence_expert_ids.sort();
         evidence_expert_ids.dedup();
         let retrieval = MatchRetrieval {
-            query: &reading.query,
+            matches: &reading.matches,
             topics,
             related_topics,
-            languages: request.languages.clone(),
-            exclude_city_key: self.excluded_city_key(request),
+            filters: MatchFilters {
+                languages: request.languages.clone(),
+                exclude_city_key: self.excluded_city_key(request),
+            },
             prefer_regions: preferences.regions.clone(),
             prefer_countries: preferences
                 .countries

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::{App, AppError};
 use crate::domain::{RecordId, RecordKind, Topic};
 use crate::reading::{self, Evidence, Example, ReadTopic, TopicModel, Trainer};
-use crate::search::AnalysedQuery;
+use crate::search::{AnalysedQuery, QueryMatches};
 use crate::text::TextLanguage;
 
 /// Stores up to this many records are learned from while the service opens; larger ones in
@@ -382,8 +382,14 @@ impl App {
         std::borrow::Cow::Owned(kept)
     }
 
-    /// What a text is about, strongest first.
-    pub(crate) fn read_topics(&self, text: &str, query: &AnalysedQuery) -> Result<Vec<ReadTopic>, AppError> {
+    /// What a text is about, strongest first. `matches` is the text already scored against
+    /// the index, when the caller has it (the feedback reads it).
+    pub(crate) fn read_topics(
+        &self,
+        text: &str,
+        query: &AnalysedQuery,
+        matches: Option<&QueryMatches>,
+    ) -> Result<Vec<ReadTopic>, AppError> {
         if query.names_a_person {
             return Ok(Vec::new());
         }
@@ -410,7 +416,15 @@ impl App {
             &corrections,
         );
         let feedback = if settings.feedback > 0.0 && !query.is_empty() {
-            self.engine().feedback_topics(query, settings.feedback_records)?
+            let scored_here;
+            let matches = match matches {
+                Some(matches) => matches,
+                None => {
+                    scored_here = self.engine().query_matches(query)?;
+                    &scored_here
+                }
+            };
+            self.engine().feedback_topics(matches, settings.feedback_records)?
         } else {
             Vec::new()
         };

@@ -6,52 +6,32 @@ use std::collections::HashMap;
 
 use super::SearchError;
 use super::engine::SearchEngine;
-use super::query::{self, AnalysedQuery, TextWeights};
 use super::retrieve::topics_of_mask;
 use super::row_queries::{RowFilter, TopicClauses, best_by_rows};
+use super::text_matches::QueryMatches;
 use crate::domain::Topic;
 
 impl SearchEngine {
-    /// Topic shares (summing to at most 1) among the `keep` best-matching experts and cases.
-    pub fn feedback_topics(&self, query: &AnalysedQuery, keep: usize) -> Result<Vec<(Topic, f32)>, SearchError> {
+    /// Topic shares (summing to at most 1) among the `keep` best-matching published experts
+    /// and cases.
+    pub fn feedback_topics(&self, matches: &QueryMatches, keep: usize) -> Result<Vec<(Topic, f32)>, SearchError> {
         let mut shares: HashMap<Topic, f32> = HashMap::new();
         let mut total = 0.0f32;
-        let indexes = [
-            (
-                self.experts.searcher(),
-                &self.experts.tables,
-                &self.experts.fields.common,
-                Some(self.experts.fields.name),
-            ),
-            (
-                self.cases.searcher(),
-                &self.cases.tables,
-                &self.cases.fields.common,
-                None,
-            ),
-        ];
-        for (searcher, tables, fields, name_field) in indexes {
-            let Some(text) = query::text_query(fields, name_field, query, &TextWeights::default()) else {
-                continue;
-            };
-            // The published filter read from the rows: as a tantivy intersection it made the
-            // text's union seek to nearly every published document.
-            let published = RowFilter {
-                status: Some(crate::domain::Status::Published.code() as u8),
-                ..RowFilter::default()
-            };
-            let hits = best_by_rows(
-                &searcher,
-                tables,
-                Some(text.as_ref()),
-                &TopicClauses::default(),
-                &published,
-                keep,
-            )?;
+        // The published filter read from the rows: as a tantivy intersection it made the
+        // text's union seek to nearly every published document.
+        let published = RowFilter {
+            status: Some(crate::domain::Status::Published.code() as u8),
+            ..RowFilter::default()
+        };
+        for (text, tables) in [
+            (&matches.experts, &self.experts.tables),
+            (&matches.cases, &self.cases.tables),
+        ] {
+            let hits = best_by_rows(text, tables, &TopicClauses::default(), &published, keep)?;
             let Some(best) = hits.first().map(|(score, _)| *score).filter(|score| *score > 0.0) else {
                 continue;
             };
-            let tables = tables.for_searcher(&searcher)?;
+            let tables = tables.for_searcher(text.searcher())?;
             for (score, address) in hits {
                 let Some(table) = tables.get(address.segment_ord as usize) else {
                     continue;

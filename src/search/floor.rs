@@ -10,7 +10,7 @@ use super::SearchError;
 use super::collect::FacetFilters;
 use super::engine::{SearchEngine, and};
 use super::query::{self, AnalysedQuery, TextWeights, any_of, filter};
-use super::retrieve::{MatchRetrieval, match_hard_filters};
+use super::retrieve::{MatchFilters, match_hard_filters};
 use super::schema::CommonFields;
 
 /// How many documents the floor asks for, as a portal page of results would.
@@ -80,10 +80,10 @@ impl SearchEngine {
     }
 
     /// The floor of a match: the challenge's terms with the match's hard filters.
-    pub fn floor_match(&self, request: &MatchRetrieval<'_>) -> FloorQuery {
+    pub fn floor_match(&self, text: &AnalysedQuery, filters: &MatchFilters) -> FloorQuery {
         let fields = &self.experts.fields;
-        let mut clauses = match_hard_filters(fields, request);
-        clauses.push((Occur::Must, scored_part(&fields.common, fields.name, request.query)));
+        let mut clauses = match_hard_filters(fields, filters);
+        clauses.push((Occur::Must, scored_part(&fields.common, fields.name, text)));
         FloorQuery {
             searcher: self.experts.searcher(),
             query: and(clauses),

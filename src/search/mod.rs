@@ -15,17 +15,19 @@ mod row_queries;
 mod schema;
 mod segments;
 mod suggest;
+mod text_matches;
 
 pub use collect::{FacetCounts, FacetFilters, RankOrder};
 pub use engine::{IndexUpdate, OpenReport, SearchEngine, remove_set_aside};
 pub use floor::FloorQuery;
 pub use query::{AnalysedQuery, QueryLimits, QueryWord, TextWeights, TopicClauseWeights};
-pub use retrieve::{CandidateFeatures, CaseHit, Listing, ListingRequest, MatchRetrieval};
+pub use retrieve::{CandidateFeatures, CaseHit, Listing, ListingRequest, MatchFilters, MatchRetrieval};
 pub use schema::{
     case_search_text, case_text_language, city_key, country_from_code, expert_search_text, expert_text_language,
     language_from_code, two_letter_code,
 };
 pub use suggest::{Suggestion, SuggestionKind};
+pub use text_matches::QueryMatches;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {

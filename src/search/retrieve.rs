@@ -19,6 +19,7 @@ use super::query::{self, AnalysedQuery, QueryLimits, TextWeights, TopicClauseWei
 use super::row_queries::{self, RowFilter, TopicClauses};
 use super::schema::{CommonFields, ExpertFields, country_from_code, language_from_code};
 use super::segments::{SegmentTable, SegmentTables};
+use super::text_matches::QueryMatches;
 use crate::domain::{CountryCode, LanguageCode, Topic};
 
 /// What ranking needs to know about one record, read from fast fields.
@@ -67,11 +68,11 @@ pub struct Listing {
 
 /// Candidate retrieval for `POST /v1/match`: hard filters here, ranking in `matching`.
 pub struct MatchRetrieval<'a> {
-    pub query: &'a AnalysedQuery,
+    /// The challenge's text matched against the index (`SearchEngine::query_matches`).
+    pub matches: &'a QueryMatches,
     pub topics: Vec<Topic>,
     pub related_topics: Vec<Topic>,
-    pub languages: Vec<LanguageCode>,
-    pub exclude_city_key: Option<u64>,
+    pub filters: MatchFilters,
     pub prefer_regions: Vec<u64>,
     /// Two-letter codes of preferred countries.
     pub prefer_countries: Vec<u64>,
@@ -290,21 +291,28 @@ fn listing(
 
 /// What every match candidate passes: published, available, a shared language when asked,
 /// not from the requester's city.
-pub(super) fn match_hard_filters(fields: &ExpertFields, request: &MatchRetrieval<'_>) -> Vec<(Occur, Box<dyn Query>)> {
+#[derive(Clone, Debug, Default)]
+pub struct MatchFilters {
+    pub languages: Vec<LanguageCode>,
+    pub exclude_city_key: Option<u64>,
+}
+
+/// `MatchFilters` as tantivy clauses (the fill-up and the floor).
+pub(super) fn match_hard_filters(fields: &ExpertFields, filters: &MatchFilters) -> Vec<(Occur, Box<dyn Query>)> {
     let common = &fields.common;
     let mut hard_filters: Vec<(Occur, Box<dyn Query>)> = vec![
         filter(published_only(common.status)),
         filter(Box::new(query::u64_term_query(fields.available, 1))),
     ];
-    if !request.languages.is_empty() {
-        let codes: Vec<u64> = request
+    if !filters.languages.is_empty() {
+        let codes: Vec<u64> = filters
             .languages
             .iter()
             .map(|language| super::two_letter_code(language.as_str()))
             .collect();
         hard_filters.push(filter(any_of(common.languages, &codes)));
     }
-    if let Some(city_key) = request.exclude_city_key {
+    if let Some(city_key) = filters.exclude_city_key {
         hard_filters.push((
             Occur::MustNot,
             Box::new(query::u64_term_query(common.city_key, city_key)),
@@ -335,11 +343,12 @@ fn match_row_filter(request: &MatchRetrieval<'_>) -> RowFilter {
         status: Some(crate::domain::Status::Published.code() as u8),
         available_only: true,
         languages: request
+            .filters
             .languages
             .iter()
             .filter_map(|language| u16::try_from(super::two_letter_code(language.as_str())).ok())
             .collect(),
-        exclude_city_key: request.exclude_city_key,
+        exclude_city_key: request.filters.exclude_city_key,
         prefer_regions: row_queries::region_mask(&request.prefer_regions),
         prefer_countries: request
             .prefer_countries
@@ -391,37 +400,27 @@ impl SearchEngine {
     /// Candidates for a match request: every one passes the hard filters (published,
     /// available, a shared language when asked, not from the requester's city).
     pub fn match_candidates(&self, request: &MatchRetrieval<'_>) -> Result<Vec<CandidateFeatures>, SearchError> {
-        let searcher = self.experts.searcher();
+        let text = &request.matches.experts;
+        let searcher = text.searcher();
         let fields = &self.experts.fields;
         let common = &fields.common;
-        // The evidence and fill-up queries are few or rare: plain tantivy filters serve them.
-        let with_filters = |scoring: Box<dyn Query>, extra: Vec<(Occur, Box<dyn Query>)>| {
-            let mut clauses = match_hard_filters(fields, request);
-            clauses.push((Occur::Must, scoring));
-            clauses.extend(extra);
-            and(clauses)
-        };
-
-        let text = query::text_query(common, Some(fields.name), request.query, &TextWeights::default());
         let mut topics = TopicClauses::default();
         topics.add(&request.topics, &RETRIEVAL_TOPIC_WEIGHTS);
         topics.add(&request.related_topics, &RETRIEVAL_RELATED_WEIGHTS);
 
         let mut gathered = Gathered::default();
-        let mut gather = |hits: Vec<(f32, DocAddress)>| gathered.add(hits);
-        if text.is_some() || !topics.is_empty() {
-            gather(row_queries::best_by_rows(
-                &searcher,
+        if text.has_text() || !topics.is_empty() {
+            gathered.add(row_queries::best_by_rows(
+                text,
                 &self.experts.tables,
-                text.as_deref(),
                 &topics,
                 &match_row_filter(request),
                 request.keep,
             )?);
         }
         if !request.evidence_expert_ids.is_empty() {
-            gather(row_queries::docs_with_ids(
-                &searcher,
+            gathered.add(row_queries::docs_with_ids(
+                searcher,
                 &self.experts.tables,
                 common.id,
                 &request.evidence_expert_ids,
@@ -429,27 +428,31 @@ impl SearchEngine {
             )?);
         }
         if gathered.addresses.len() < request.fill_to {
-            let everyone = with_filters(
-                Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
-                place_preferences(common, request),
-            );
+            // Few fit: other eligible experts, by plain tantivy filters.
+            let mut clauses = match_hard_filters(fields, &request.filters);
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))));
+            clauses.extend(place_preferences(common, request));
             let room = request.fill_to + gathered.addresses.len();
-            gathered.add(searcher.search(&everyone, &TopDocs::with_limit(room).order_by_score())?);
+            gathered.add(searcher.search(&and(clauses), &TopDocs::with_limit(room).order_by_score())?);
         }
-        let tables = self.experts.tables.for_searcher(&searcher)?;
-        candidates_with_text_scores(&searcher, &tables, text.as_deref(), &gathered.addresses)
+        let tables = self.experts.tables.for_searcher(searcher)?;
+        Ok(read_features(&tables, &gathered.addresses)
+            .into_iter()
+            .map(|(address, mut feature)| {
+                feature.text_score = text.score_of(address);
+                feature
+            })
+            .collect())
     }
 
     /// Published cases relevant to a text and topics, best first, with their linked experts.
     pub fn relevant_cases(
         &self,
-        query: &AnalysedQuery,
+        matches: &QueryMatches,
         topics: &[Topic],
         keep: usize,
     ) -> Result<Vec<CaseHit>, SearchError> {
-        let searcher = self.cases.searcher();
-        let fields = &self.cases.fields;
-        let text = query::text_query(&fields.common, None, query, &TextWeights::default());
+        let text = &matches.cases;
         let mut topic_clauses = TopicClauses::default();
         topic_clauses.add(
             topics,
@@ -460,22 +463,15 @@ impl SearchEngine {
                 area_only: 0.0,
             },
         );
-        if text.is_none() && topic_clauses.is_empty() {
+        if !text.has_text() && topic_clauses.is_empty() {
             return Ok(Vec::new());
         }
         let published = RowFilter {
             status: Some(crate::domain::Status::Published.code() as u8),
             ..RowFilter::default()
         };
-        let hits = row_queries::best_by_rows(
-            &searcher,
-            &self.cases.tables,
-            text.as_deref(),
-            &topic_clauses,
-            &published,
-            keep,
-        )?;
-        self.case_hits(&searcher, &hits)
+        let hits = row_queries::best_by_rows(text, &self.cases.tables, &topic_clauses, &published, keep)?;
+        self.case_hits(text.searcher(), &hits)
     }
 
     /// Published cases that name an expert, newest first.

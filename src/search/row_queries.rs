@@ -9,13 +9,13 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use tantivy::query::{EnableScoring, Query, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
 use super::SearchError;
 use super::query::TopicClauseWeights;
 use super::segments::{MAX_REGION_CODES, MAX_TOPIC_CODES, SegmentTable, SegmentTables};
+use super::text_matches::TextMatches;
 use crate::domain::Topic;
 
 /// What a document's row must hold, and what earns it a boost. Codes are the index's: status
@@ -152,23 +152,19 @@ impl TopicClauses {
 /// segment, the text's matches are scored into a list, and the documents it matches or a
 /// topic clause holds are visited in address order (`Walk`).
 pub fn best_by_rows(
-    searcher: &Searcher,
+    text: &TextMatches,
     tables: &SegmentTables,
-    text: Option<&dyn Query>,
     topics: &TopicClauses,
     filter: &RowFilter,
     keep: usize,
 ) -> Result<Vec<(Score, DocAddress)>, SearchError> {
-    let text_weight = match text {
-        Some(text) => Some(text.weight(EnableScoring::enabled_from_searcher(searcher))?),
-        None => None,
-    };
+    let searcher = text.searcher();
     let tables = tables.for_searcher(searcher)?;
     let clauses = topics.clauses();
     let weights: Vec<Score> = clauses.iter().map(|(_, _, weight)| *weight).collect();
     let mut best: Vec<(Score, DocAddress)> = Vec::new();
     for ((ord, reader), table) in searcher.segment_readers().iter().enumerate().zip(&tables) {
-        let text_hits = text_hits(text_weight.as_deref(), reader)?;
+        let text_hits = text.in_segment(ord);
         let clause_bits = ClauseBits {
             weights: &weights,
             docs: clauses
@@ -178,7 +174,7 @@ pub fn best_by_rows(
         };
         let admit =
             |doc: DocId| (!reader.is_deleted(doc) && filter.passes(table, doc)).then(|| filter.boost(table, doc));
-        let mut walk = Walk::new(&text_hits, &clause_bits, keep, filter.most_boost());
+        let mut walk = Walk::new(text_hits, &clause_bits, keep, filter.most_boost());
         walk.visit(reader.max_doc(), admit);
         let segment_ord = u32::try_from(ord).unwrap_or(u32::MAX);
         best.extend(
@@ -407,18 +403,6 @@ pub(super) fn live_docs_with_term(reader: &SegmentReader, term: &Term) -> tantiv
         doc = postings.advance();
     }
     Ok(docs)
-}
-
-/// The documents of a segment the text matches, with their scores, in address order.
-fn text_hits(text: Option<&dyn Weight>, reader: &SegmentReader) -> tantivy::Result<Vec<(DocId, Score)>> {
-    let mut hits = Vec::new();
-    if let Some(weight) = text {
-        weight.for_each(reader, &mut |doc, score| hits.push((doc, score)))?;
-    }
-    if !hits.is_sorted_by_key(|(doc, _)| *doc) {
-        hits.sort_unstable_by_key(|(doc, _)| *doc);
-    }
-    Ok(hits)
 }
 
 /// Orders by score, then the earlier address first (as tantivy's `TopDocs`).
