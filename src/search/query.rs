@@ -322,17 +322,30 @@ fn language_of_vocabulary_terms(topics: &[TopicEvidence]) -> Option<TextLanguage
 }
 
 /// Words of the index within `distance` edits of `word`, most frequent first.
+/// The most frequent words of the index within `distance` edits of `word` that begin with
+/// its first letter (as Lucene's spell checker does by default: a typo in the first letter
+/// is rare, and the rule keeps the search to that letter's part of the term dictionary).
 fn index_corrections(searcher: &Searcher, field: Field, word: &str, distance: u8, keep: usize) -> Vec<String> {
     let mut frequencies: HashMap<String, u64> = HashMap::new();
     let term = Term::from_field_text(field, word);
+    let Ok(automaton) = FuzzyTermQuery::new(term, distance, true).automaton() else {
+        return Vec::new();
+    };
+    let first_letter = &word.as_bytes()[..word.chars().next().map_or(0, char::len_utf8)];
+    let Some(past_first_letter) = next_prefix(first_letter) else {
+        return Vec::new();
+    };
     for segment in searcher.segment_readers() {
         let Ok(inverted_index) = segment.inverted_index(field) else {
             continue;
         };
-        let Ok(automaton) = FuzzyTermQuery::new(term.clone(), distance, true).automaton() else {
-            continue;
-        };
-        let Ok(mut stream) = inverted_index.terms().search(automaton).into_stream() else {
+        let terms = inverted_index.terms();
+        let Ok(mut stream) = terms
+            .search(&automaton)
+            .ge(first_letter)
+            .lt(&past_first_letter)
+            .into_stream()
+        else {
             continue;
         };
         let mut visited = 0;
@@ -348,6 +361,19 @@ fn index_corrections(searcher: &Searcher, field: Field, word: &str, distance: u8
     let mut ranked: Vec<(String, u64)> = frequencies.into_iter().collect();
     ranked.sort_by(|left, right| right.1.cmp(&left.1).then(left.0.cmp(&right.0)));
     ranked.into_iter().take(keep).map(|(candidate, _)| candidate).collect()
+}
+
+/// The smallest byte string greater than every string that begins with `prefix` (`None`
+/// when every byte is 0xFF, which UTF-8 never is).
+fn next_prefix(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut next = prefix.to_vec();
+    while let Some(last) = next.pop() {
+        if last < u8::MAX {
+            next.push(last + 1);
+            return Some(next);
+        }
+    }
+    None
 }
 
 fn boosted_term(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
@@ -507,6 +533,19 @@ pub fn filter(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bound_past_a_prefix_is_above_every_string_that_begins_with_it() {
+        let check = |prefix: &[u8], expected: Option<&[u8]>| {
+            assert_eq!(next_prefix(prefix).as_deref(), expected, "{prefix:?}");
+        };
+        check(b"a", Some(b"b"));
+        check("é".as_bytes(), Some(&[0xC3, 0xAA]));
+        check("ع".as_bytes(), Some(&[0xD8, 0xBA]));
+        check(&[0x61, 0xFF], Some(b"b"));
+        check(&[0xFF], None);
+        check(b"", None);
+    }
 
     #[test]
     fn a_word_is_a_name_when_names_hold_a_third_of_its_uses() {
