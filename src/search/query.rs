@@ -321,7 +321,6 @@ fn language_of_vocabulary_terms(topics: &[TopicEvidence]) -> Option<TextLanguage
     if leaders.next().is_some() { None } else { leader }
 }
 
-/// Words of the index within `distance` edits of `word`, most frequent first.
 /// The most frequent words of the index within `distance` edits of `word` that begin with
 /// its first letter (as Lucene's spell checker does by default: a typo in the first letter
 /// is rare, and the rule keeps the search to that letter's part of the term dictionary).

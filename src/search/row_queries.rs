@@ -149,7 +149,7 @@ impl TopicClauses {
 /// The best `keep` documents whose row passes `filter` and that the text or a topic clause
 /// matches, scored as text score + topic clauses + place preferences: what `TopDocs` over
 /// `filter` AND (text OR the topic clauses as constant-score term queries) answers. Per
-/// segment, the text's matches are scored into a list, and the documents it matches or a
+/// segment, the documents the text matches (scored once per request, `TextMatches`) or a
 /// topic clause holds are visited in address order (`Walk`).
 pub fn best_by_rows(
     text: &TextMatches,
