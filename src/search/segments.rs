@@ -36,12 +36,12 @@ pub struct DocRow {
     pub text_language: u8,
 }
 
-/// A document's topic bitmasks, in the order tagged, inferred strongly, inferred weakly,
-/// areas tagged.
-pub type TopicMasks = [u32; 4];
-
 /// The number of topic masks a row holds (`TopicMasks`).
 pub const TOPIC_MASKS: usize = 4;
+
+/// A document's topic bitmasks, in the order tagged, inferred strongly, inferred weakly,
+/// areas tagged.
+pub type TopicMasks = [u32; TOPIC_MASKS];
 
 impl DocRow {
     pub fn topic_masks(&self) -> TopicMasks {
