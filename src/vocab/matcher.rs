@@ -62,12 +62,49 @@ pub struct TopicMatcher {
     by_first_stem: HashMap<TextLanguage, HashMap<String, Vec<usize>>>,
     /// Folded vocabulary words, bucketed by first character, for typo correction (acronyms
     /// left out: "need" must not become "NEET").
-    words_by_initial: HashMap<char, Vec<String>>,
+    words_by_initial: HashMap<char, Vec<CorrectableWord>>,
     known_words: HashSet<String>,
     /// Folded one-word German terms that can start or end a compound ("Beteiligung" in
     /// "Beteiligungsabend", "Hochwasser" in "Hochwasserrisikomanagement").
     compound_parts: CompoundParts,
     limits: TypoLimits,
+}
+
+/// A vocabulary word a typo may be corrected to, with what rules it out cheaply.
+struct CorrectableWord {
+    word: String,
+    length: usize,
+    letters: LetterCounts,
+}
+
+/// How often each letter occurs in a word, letters sharing a bucket by their code point's
+/// last five bits. One edit changes the counts by at most 2 in all (a substitution takes one
+/// from a bucket and adds one to another, an insertion or deletion changes one, a
+/// transposition none), so half the difference of two words' counts is a lower bound of
+/// their Damerau–Levenshtein distance, found without building the distance's table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LetterCounts([u8; 32]);
+
+impl LetterCounts {
+    fn of(word: &str) -> LetterCounts {
+        let mut counts = [0u8; 32];
+        for character in word.chars() {
+            let bucket = &mut counts[(u32::from(character) & 31) as usize];
+            *bucket = bucket.saturating_add(1);
+        }
+        LetterCounts(counts)
+    }
+
+    /// At most the Damerau–Levenshtein distance between the two words counted.
+    fn fewest_edits_to(&self, other: &LetterCounts) -> usize {
+        let difference: usize = self
+            .0
+            .iter()
+            .zip(&other.0)
+            .map(|(left, right)| usize::from(left.abs_diff(*right)))
+            .sum();
+        difference.div_ceil(2)
+    }
 }
 
 /// Shortest German term used as part of a compound, and shortest word split as a compound.
@@ -157,14 +194,18 @@ impl TopicMatcher {
                 });
             }
         }
-        let mut words_by_initial: HashMap<char, Vec<String>> = HashMap::new();
+        let mut words_by_initial: HashMap<char, Vec<CorrectableWord>> = HashMap::new();
         for word in &correctable_words {
             if let Some(initial) = word.chars().next() {
-                words_by_initial.entry(initial).or_default().push(word.clone());
+                words_by_initial.entry(initial).or_default().push(CorrectableWord {
+                    word: word.clone(),
+                    length: word.chars().count(),
+                    letters: LetterCounts::of(word),
+                });
             }
         }
         for words in words_by_initial.values_mut() {
-            words.sort();
+            words.sort_by(|left, right| left.word.cmp(&right.word));
         }
         TopicMatcher {
             phrases,
@@ -283,18 +324,21 @@ impl TopicMatcher {
         let max_edits = if length >= self.limits.two_edits_from { 2 } else { 1 };
         let initial = folded_word.chars().next()?;
         let candidates = self.words_by_initial.get(&initial)?;
+        let letters = LetterCounts::of(folded_word);
         let mut best: Option<(usize, &str)> = None;
         for candidate in candidates {
-            let candidate_length = candidate.chars().count();
-            if candidate_length.abs_diff(length) > max_edits || candidate_length < self.limits.shortest_word {
+            if candidate.length.abs_diff(length) > max_edits
+                || candidate.length < self.limits.shortest_word
+                || letters.fewest_edits_to(&candidate.letters) > max_edits
+            {
                 continue;
             }
-            let distance = strsim::damerau_levenshtein(folded_word, candidate);
+            let distance = strsim::damerau_levenshtein(folded_word, &candidate.word);
             if distance == 0 || distance > max_edits {
                 continue;
             }
             if best.is_none_or(|(best_distance, _)| distance < best_distance) {
-                best = Some((distance, candidate.as_str()));
+                best = Some((distance, candidate.word.as_str()));
             }
         }
         best.map(|(_, word)| word)
@@ -630,5 +674,31 @@ mod tests {
         let exact = strength("les rues dans le noir").expect("the cue as written");
         let loose = strength("les rues plongées dans le noir").expect("with a word between");
         assert!(loose < exact, "{loose} < {exact}");
+    }
+
+    #[test]
+    fn letter_counts_bound_the_edits_from_below() {
+        let check = |left: &str, right: &str, expected: usize| {
+            assert_eq!(
+                LetterCounts::of(left).fewest_edits_to(&LetterCounts::of(right)),
+                expected,
+                "{left} → {right}"
+            );
+        };
+        check("flood", "flood", 0);
+        check("flood", "flodo", 0);
+        check("flood", "floor", 1);
+        check("flood", "floods", 1);
+        check("drainage", "drianage", 0);
+        check("budget", "budgte", 0);
+        check("inundacion", "inundação", 2);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn letter_counts_never_rule_out_a_word_within_reach(left in "[a-zäöüçãé]{0,12}", right in "[a-zäöüçãé]{0,12}") {
+            let bound = LetterCounts::of(&left).fewest_edits_to(&LetterCounts::of(&right));
+            proptest::prop_assert!(bound <= strsim::damerau_levenshtein(&left, &right));
+        }
     }
 }
