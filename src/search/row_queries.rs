@@ -6,15 +6,12 @@
 //! the union to merge; the tables' bits per topic and a row read per promising document
 //! answer both.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
 use super::SearchError;
 use super::query::TopicClauseWeights;
-use super::segments::{MAX_REGION_CODES, MAX_TOPIC_CODES, SegmentTable, SegmentTables};
+use super::segments::{FacetProfile, MAX_REGION_CODES, MAX_TOPIC_CODES, SegmentTable, SegmentTables};
 use super::text_matches::TextMatches;
 use crate::domain::Topic;
 
@@ -43,6 +40,29 @@ impl RowFilter {
             && (self.languages.is_empty() || table.languages(doc).iter().any(|code| self.languages.contains(code)))
     }
 
+    /// What the filter makes of the documents of a facet profile, their city apart: `None`
+    /// when they fail, else what their places add.
+    fn judge(&self, profile: &FacetProfile) -> Option<Score> {
+        let passes = self.status.is_none_or(|status| profile.status == status)
+            && (!self.available_only || profile.available)
+            && (self.languages.is_empty() || profile.languages.iter().any(|code| self.languages.contains(code)));
+        passes.then(|| {
+            let mut boost = 0.0;
+            if profile.regions & self.prefer_regions != 0 {
+                boost += self.preference_boost;
+            }
+            if self.prefer_countries.contains(&profile.country) {
+                boost += self.preference_boost;
+            }
+            boost
+        })
+    }
+
+    /// The documents of a segment the filter leaves out by their city, in address order.
+    fn excluded_docs<'t>(&self, table: &'t SegmentTable) -> &'t [DocId] {
+        self.exclude_city_key.map_or(&[], |city| table.docs_in_city(city))
+    }
+
     /// The most `boost` adds.
     fn most_boost(&self) -> Score {
         let region = if self.prefer_regions != 0 {
@@ -56,18 +76,6 @@ impl RowFilter {
             self.preference_boost
         };
         region + country
-    }
-
-    fn boost(&self, table: &SegmentTable, doc: DocId) -> Score {
-        let row = table.row(doc);
-        let mut boost = 0.0;
-        if row.regions & self.prefer_regions != 0 {
-            boost += self.preference_boost;
-        }
-        if self.prefer_countries.contains(&row.country) {
-            boost += self.preference_boost;
-        }
-        boost
     }
 }
 
@@ -172,8 +180,12 @@ pub fn best_by_rows(
                 .map(|(mask, code, _)| table.topic_docs(*mask, *code))
                 .collect(),
         };
-        let admit =
-            |doc: DocId| (!reader.is_deleted(doc) && filter.passes(table, doc)).then(|| filter.boost(table, doc));
+        let mut verdicts = ProfileVerdicts::new(filter, table);
+        let excluded = filter.excluded_docs(table);
+        let admit = Admission {
+            boost: |doc: DocId| verdicts.boost(doc),
+            confirms: |doc: DocId| !reader.is_deleted(doc) && excluded.binary_search(&doc).is_err(),
+        };
         let mut walk = Walk::new(text_hits, &clause_bits, keep, filter.most_boost());
         walk.visit(reader.max_doc(), admit);
         let segment_ord = u32::try_from(ord).unwrap_or(u32::MAX);
@@ -188,6 +200,49 @@ pub fn best_by_rows(
     Ok(best)
 }
 
+/// What a filter makes of the documents of a segment by their facet profile (`judge`), each
+/// profile judged the first time one of its documents is asked about: a segment holds
+/// thousands of profiles, and a walk asks about a few of them.
+struct ProfileVerdicts<'a> {
+    filter: &'a RowFilter,
+    table: &'a SegmentTable,
+    /// Per profile: not judged yet (NaN), failing (negative), or what its places add.
+    verdicts: Vec<Score>,
+}
+
+impl<'a> ProfileVerdicts<'a> {
+    fn new(filter: &'a RowFilter, table: &'a SegmentTable) -> ProfileVerdicts<'a> {
+        ProfileVerdicts {
+            filter,
+            table,
+            verdicts: vec![Score::NAN; table.profiles().len()],
+        }
+    }
+
+    /// What the places of `doc` add, or `None` when its profile fails the filter.
+    fn boost(&mut self, doc: DocId) -> Option<Score> {
+        let profile = self.table.profile_of(doc);
+        let verdict = self.verdicts.get_mut(profile)?;
+        if verdict.is_nan() {
+            *verdict = self
+                .table
+                .profiles()
+                .get(profile)
+                .and_then(|profile| self.filter.judge(profile))
+                .unwrap_or(-1.0);
+        }
+        (*verdict >= 0.0).then_some(*verdict)
+    }
+}
+
+/// How the walk admits a document: what its places add (`None` when its facet profile fails
+/// the filter), and, read only for a document that would enter the best, whether it is live
+/// and passes what its profile does not tell (the excluded city).
+struct Admission<B, C> {
+    boost: B,
+    confirms: C,
+}
+
 /// A segment's topic clauses: each one's weight, lightest first, and the documents it holds
 /// as bits, 64 per word (`SegmentTable::topic_docs`).
 struct ClauseBits<'a> {
@@ -196,11 +251,12 @@ struct ClauseBits<'a> {
 }
 
 /// One segment's walk for `best_by_rows`. Documents are visited in address order: those the
-/// text matches, and those a topic clause holds. Once `keep` are held, a clause whose weight,
-/// with every lighter one's and the most the places add, cannot beat the worst held is no
+/// text matches, and those a topic clause holds. Once `Top` has a floor, a clause whose
+/// weight, with every lighter one's and the most the places add, cannot beat it is no
 /// longer read: a document that only lighter clauses hold cannot enter (MaxScore's split
-/// into essential clauses). A document's topic score comes from the clauses' bits; its row
-/// is read (`admit`) only when its score with the most the places add beats the worst held.
+/// into essential clauses). A document's topic score comes from the clauses' bits; its
+/// facet profile is judged (`admit`) only when its score with the most the places add beats
+/// the floor, and its liveness and city only when it would enter.
 struct Walk<'a> {
     text_hits: &'a [(DocId, Score)],
     clauses: &'a ClauseBits<'a>,
@@ -232,9 +288,20 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Visits the documents of a segment of `max_doc`; `admit` tells whether a document
-    /// passes the filter (live, its row passing) and what its places add.
-    fn visit(&mut self, max_doc: DocId, mut admit: impl FnMut(DocId) -> Option<Score>) {
+    /// Visits the documents of a segment of `max_doc`, admitting them by `admit`.
+    fn visit<B, C>(&mut self, max_doc: DocId, mut admit: Admission<B, C>)
+    where
+        B: FnMut(DocId) -> Option<Score>,
+        C: FnMut(DocId) -> bool,
+    {
+        if self.clauses.docs.is_empty() {
+            // The text alone: its hits are the documents, already in address order.
+            let hits = self.text_hits;
+            for (doc, _) in hits {
+                self.visit_doc(*doc, 0.0, &mut admit);
+            }
+            return;
+        }
         let text_words = as_bits(self.text_hits, max_doc);
         let mut held_by_clause: Vec<u64> = vec![0; self.clauses.docs.len()];
         for (word, text_bits) in text_words.iter().enumerate() {
@@ -257,15 +324,23 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn visit_doc(&mut self, doc: DocId, topic_score: Score, admit: &mut impl FnMut(DocId) -> Option<Score>) {
+    fn visit_doc<B, C>(&mut self, doc: DocId, topic_score: Score, admit: &mut Admission<B, C>)
+    where
+        B: FnMut(DocId) -> Option<Score>,
+        C: FnMut(DocId) -> bool,
+    {
         let text_score = self.text_score(doc);
         if (text_score <= 0.0 && topic_score <= 0.0)
             || (self.top.is_full() && text_score + topic_score + self.most_boost <= self.top.worst_held)
         {
             return;
         }
-        let Some(boost) = admit(doc) else { return };
-        if self.top.offer(Scored(text_score + topic_score + boost, doc)) {
+        let Some(boost) = (admit.boost)(doc) else { return };
+        let scored = Scored(text_score + topic_score + boost, doc);
+        if !self.top.would_keep(&scored) || !(admit.confirms)(doc) {
+            return;
+        }
+        if self.top.offer(scored) {
             while self.essential_from < self.clauses.weights.len()
                 && self.up_to[self.essential_from + 1] + self.most_boost <= self.top.worst_held
             {
@@ -286,49 +361,71 @@ impl<'a> Walk<'a> {
     }
 
     fn into_best(self) -> Vec<Scored> {
-        self.top.heap.into_iter().map(|Reverse(scored)| scored).collect()
+        self.top.into_best()
     }
 }
 
-/// The best documents of a segment so far, the worst on top.
+/// The best documents of a segment so far. Candidates gather in a buffer of twice `keep`,
+/// cut back to the best `keep` whenever it fills (tantivy's `TopNComputer`): most
+/// candidates cost a push instead of a heap's reordering.
 struct Top {
-    heap: BinaryHeap<Reverse<Scored>>,
+    held: Vec<Scored>,
     keep: usize,
-    /// The worst score held once `keep` are held (negative infinity before).
+    /// The `keep`-th best at the last cut: a candidate no better cannot be among the best.
+    floor: Option<Scored>,
+    /// The floor's score (negative infinity before the first cut).
     worst_held: Score,
 }
 
 impl Top {
     fn new(keep: usize) -> Top {
         Top {
-            heap: BinaryHeap::with_capacity(keep + 1),
+            held: Vec::with_capacity(keep.saturating_mul(2)),
             keep,
+            floor: None,
             worst_held: Score::NEG_INFINITY,
         }
     }
 
+    /// Whether a floor has been set: from then on a document must beat `worst_held`.
     fn is_full(&self) -> bool {
-        self.heap.len() >= self.keep
+        self.floor.is_some()
     }
 
-    /// Keeps `candidate` if there is room or it beats the worst held; whether the worst held
-    /// rose.
+    /// Whether `offer` would keep `candidate`.
+    fn would_keep(&self, candidate: &Scored) -> bool {
+        self.keep > 0 && self.floor.is_none_or(|floor| *candidate > floor)
+    }
+
+    /// Keeps `candidate` if it beats the floor; whether the floor was set again (it only
+    /// rises).
     fn offer(&mut self, candidate: Scored) -> bool {
-        if self.heap.len() < self.keep {
-            self.heap.push(Reverse(candidate));
-        } else if self.heap.peek().is_some_and(|Reverse(worst)| candidate > *worst) {
-            self.heap.pop();
-            self.heap.push(Reverse(candidate));
-        } else {
+        if !self.would_keep(&candidate) {
             return false;
         }
-        if !self.is_full() {
+        self.held.push(candidate);
+        if self.held.len() < self.keep.saturating_mul(2) {
             return false;
         }
-        let worst = self.heap.peek().map_or(Score::NEG_INFINITY, |Reverse(worst)| worst.0);
-        let rose = worst > self.worst_held;
-        self.worst_held = worst;
-        rose
+        self.cut();
+        true
+    }
+
+    /// Keeps only the best `keep`, the floor becoming the worst of them.
+    fn cut(&mut self) {
+        if self.keep == 0 || self.held.len() <= self.keep {
+            return;
+        }
+        self.held
+            .select_nth_unstable_by(self.keep - 1, |left, right| right.cmp(left));
+        self.held.truncate(self.keep);
+        self.floor = self.held.last().copied();
+        self.worst_held = self.floor.map_or(Score::NEG_INFINITY, |floor| floor.0);
+    }
+
+    fn into_best(mut self) -> Vec<Scored> {
+        self.cut();
+        self.held
     }
 }
 
@@ -406,7 +503,7 @@ pub(super) fn live_docs_with_term(reader: &SegmentReader, term: &Term) -> tantiv
 }
 
 /// Orders by score, then the earlier address first (as tantivy's `TopDocs`).
-#[derive(PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 struct Scored(Score, DocId);
 
 impl Eq for Scored {}
@@ -545,6 +642,7 @@ mod tests {
             clause_specs in proptest::collection::vec((1u8..=20, proptest::collection::vec(0u32..400, 0..120)), 0..7),
             hit_specs in proptest::collection::vec((0u32..400, 1u8..=40), 0..80),
             refused in proptest::collection::vec(0u32..400, 0..40),
+            unconfirmed in proptest::collection::vec(0u32..400, 0..40),
             boosted in proptest::collection::vec(0u32..400, 0..60),
             keep in 1usize..25,
         ) {
@@ -569,10 +667,12 @@ mod tests {
                 .collect();
             text_hits.sort_by_key(|(doc, _)| *doc);
             text_hits.dedup_by_key(|(doc, _)| *doc);
-            let admit = |doc: DocId| (!refused.contains(&doc)).then(|| if boosted.contains(&doc) { 2.0 } else { 0.0 });
+            let boost = |doc: DocId| (!refused.contains(&doc)).then(|| if boosted.contains(&doc) { 2.0 } else { 0.0 });
+            let confirms = |doc: DocId| !unconfirmed.contains(&doc);
+            let admit = |doc: DocId| boost(doc).filter(|_| confirms(doc));
 
             let mut walk = Walk::new(&text_hits, &clauses, keep, 2.0);
-            walk.visit(max_doc, admit);
+            walk.visit(max_doc, Admission { boost, confirms });
             let mut walked: Vec<(Score, DocId)> = walk.into_best().into_iter().map(|Scored(score, doc)| (score, doc)).collect();
             walked.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
             proptest::prop_assert_eq!(walked, best_by_scanning(&text_hits, &clauses, max_doc, keep, admit));

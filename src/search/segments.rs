@@ -89,6 +89,9 @@ pub struct SegmentTable {
     linked: LinkColumn,
     /// Languages of documents with more than `INLINE_LANGUAGES`.
     extra_languages: HashMap<DocId, Vec<u16>>,
+    /// Per city key, the documents of that city in address order: a match leaves out the
+    /// requester's city without reading the row of every document it considers.
+    docs_by_city: HashMap<u64, Vec<DocId>>,
 }
 
 impl SegmentTable {
@@ -183,6 +186,11 @@ impl SegmentTable {
         self.linked.values(doc as usize)
     }
 
+    /// The documents whose city has `city_key`, in address order.
+    pub fn docs_in_city(&self, city_key: u64) -> &[DocId] {
+        self.docs_by_city.get(&city_key).map_or(&[], Vec::as_slice)
+    }
+
     /// The two-letter codes of the languages of a document.
     pub fn languages(&self, doc: DocId) -> &[u16] {
         let row = self.row(doc);
@@ -272,9 +280,11 @@ impl SegmentTable {
             live_counts: Mutex::new(None),
             linked,
             extra_languages,
+            docs_by_city: HashMap::new(),
         };
         table.assign_profiles();
         table.assign_topic_docs();
+        table.assign_docs_by_city();
         Ok(table)
     }
 }
@@ -298,6 +308,16 @@ impl SegmentTable {
             }
         }
         self.topic_docs = topic_docs;
+    }
+}
+
+impl SegmentTable {
+    fn assign_docs_by_city(&mut self) {
+        let mut docs_by_city: HashMap<u64, Vec<DocId>> = HashMap::new();
+        for (doc, row) in (0..).zip(&self.rows) {
+            docs_by_city.entry(row.city_key).or_default().push(doc);
+        }
+        self.docs_by_city = docs_by_city;
     }
 }
 
