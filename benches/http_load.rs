@@ -162,13 +162,20 @@ async fn open_loop(
     let start = Instant::now();
     let total = rate * seconds;
     let mut tasks = Vec::with_capacity(total as usize);
-    for number in 0..total {
-        let scheduled = start + interval * number as u32;
-        tokio::time::sleep_until(tokio::time::Instant::from_std(scheduled)).await;
+    let lateness = Arc::new(Mutex::new(Vec::with_capacity(total as usize)));
+    let mut schedule = precise_schedule(start, interval, total);
+    while let Some((number, scheduled)) = schedule.recv().await {
         let (kind, request) = requests[number as usize % requests.len()].clone();
-        let (client, base, latencies, failures) =
-            (client.clone(), base.to_string(), latencies.clone(), failures.clone());
+        let (client, base, latencies, failures, lateness) = (
+            client.clone(),
+            base.to_string(),
+            latencies.clone(),
+            failures.clone(),
+            lateness.clone(),
+        );
         tasks.push(tokio::spawn(async move {
+            let late = scheduled.elapsed().as_secs_f64() * 1000.0;
+            lateness.lock().expect("lateness").push(late);
             if !send(&client, &base, &request).await {
                 failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
@@ -185,11 +192,39 @@ async fn open_loop(
     for task in tasks {
         let _ = task.await;
     }
-    report(
+    let (mut overall, by_kind) = report(
         latencies,
         start.elapsed().as_secs_f64(),
         failures.load(std::sync::atomic::Ordering::Relaxed),
-    )
+    );
+    // How late the client itself sent (part of every latency above): a check that the
+    // figures are the server's.
+    let late = summary(&lateness.lock().expect("lateness"), 1.0);
+    overall["sent_late_p50_ms"] = late["p50_ms"].clone();
+    overall["sent_late_p99_ms"] = late["p99_ms"].clone();
+    (overall, by_kind)
+}
+
+/// The send times of an open loop, `total` of them `interval` apart from `start`, each
+/// delivered when it falls due. A thread of its own sleeps to each: tokio's timer rounds a
+/// deadline up to the next millisecond, which added up to a millisecond of the client's own
+/// lateness to every latency counted from the scheduled time.
+fn precise_schedule(
+    start: Instant,
+    interval: Duration,
+    total: u64,
+) -> tokio::sync::mpsc::UnboundedReceiver<(u64, Instant)> {
+    let (due, schedule) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for number in 0..total {
+            let scheduled = start + interval * number as u32;
+            std::thread::sleep(scheduled.saturating_duration_since(Instant::now()));
+            if due.send((number, scheduled)).is_err() {
+                return;
+            }
+        }
+    });
+    schedule
 }
 
 fn report(latencies: Latencies, seconds: f64, failures: u64) -> (Value, BTreeMap<String, Value>) {
@@ -212,6 +247,14 @@ fn print_row(label: &str, value: &Value) {
         value["max_ms"].as_f64().unwrap_or(0.0),
         value["requests_per_second"].as_f64().unwrap_or(0.0),
         value["requests"]
+    );
+}
+
+fn print_lateness(value: &Value) {
+    println!(
+        "    the client sent late by p50 {:.3} ms, p99 {:.3} ms",
+        value["sent_late_p50_ms"].as_f64().unwrap_or(0.0),
+        value["sent_late_p99_ms"].as_f64().unwrap_or(0.0),
     );
 }
 
@@ -333,7 +376,12 @@ fn main() {
             print_row(&format!("  {kind}"), value);
         }
         print_row(&format!("search, open loop at {search_rate}/s"), &search_open.0);
+        print_lateness(&search_open.0);
         print_row(&format!("match, open loop at {match_rate}/s"), &match_open.0);
+        for (kind, value) in &match_open.1 {
+            print_row(&format!("  {kind}"), value);
+        }
+        print_lateness(&match_open.0);
         print_row("search repeated, response cache, closed loop", &search_cached.0);
         print_row("match repeated, response cache, closed loop", &match_cached.0);
         println!(
