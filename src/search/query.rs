@@ -143,30 +143,40 @@ pub fn analyse(
         TextLanguage::STEMMED.to_vec()
     };
 
-    // Stems by token start offset, per language; a token missing from a language's output
-    // is a stop word there.
-    let mut stems_by_offset: Vec<(TextLanguage, HashMap<usize, String>)> = Vec::new();
-    for language in TextLanguage::STEMMED {
-        let stems = analyzers
-            .stemmed(language, text)
-            .into_iter()
-            .map(|token| (token.start, token.term))
-            .collect();
-        stems_by_offset.push((language, stems));
-    }
+    // A token missing from a language's output is a stop word there; stems by token start
+    // offset for the languages read.
+    let kept_by_language: Vec<HashSet<usize>> = TextLanguage::STEMMED
+        .into_iter()
+        .map(|language| {
+            analyzers
+                .without_stop_words(language, text)
+                .into_iter()
+                .map(|token| token.start)
+                .collect()
+        })
+        .collect();
+    let stems_by_offset: Vec<(TextLanguage, HashMap<usize, String>)> = TextLanguage::STEMMED
+        .into_iter()
+        .filter(|language| languages_read.contains(language))
+        .map(|language| {
+            let stems = analyzers
+                .stemmed(language, text)
+                .into_iter()
+                .map(|token| (token.start, token.term))
+                .collect();
+            (language, stems)
+        })
+        .collect();
 
     let mut seen = HashSet::new();
     let mut words = Vec::new();
     for token in &folded_tokens {
-        let is_stop_word = stems_by_offset
-            .iter()
-            .any(|(_, stems)| !stems.contains_key(&token.start));
+        let is_stop_word = kept_by_language.iter().any(|kept| !kept.contains(&token.start));
         if is_stop_word || token.term.chars().count() < 2 || !seen.insert(token.term.clone()) {
             continue;
         }
         let stems = stems_by_offset
             .iter()
-            .filter(|(language, _)| languages_read.contains(language))
             .filter_map(|(language, stems)| stems.get(&token.start).map(|stem| (*language, stem.clone())))
             .collect();
         words.push(QueryWord {

@@ -180,10 +180,37 @@ impl Analyzers {
     pub fn is_stop_word_anywhere(&self, word: &str) -> bool {
         with_local_analyzers(|local| {
             local
-                .stemmed
+                .without_stop_words
                 .iter_mut()
                 .any(|(_, analyzer)| run(analyzer, word).is_empty())
         })
+    }
+
+    /// The tokens of `text` that `stemmed` keeps for `language`, lower-cased but neither
+    /// stemmed nor folded: what is not a stop word there, found without the stemmer's work.
+    pub fn without_stop_words(&self, language: TextLanguage, text: &str) -> Vec<Token> {
+        with_local_analyzers(|local| {
+            match local
+                .without_stop_words
+                .iter_mut()
+                .find(|(candidate, _)| *candidate == language)
+            {
+                Some((_, analyzer)) => run(analyzer, text),
+                None => run(&mut local.folded, text),
+            }
+        })
+    }
+}
+
+/// The first steps of `build_stemmed_analyzer`, up to its stop words.
+fn build_stop_word_analyzer(language: TextLanguage) -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(LONGEST_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .dynamic();
+    match language.stemmer_language().and_then(StopWordFilter::new) {
+        Some(stop_words) => builder.filter_dynamic(stop_words).build(),
+        None => builder.build(),
     }
 }
 
@@ -229,6 +256,7 @@ fn run(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
 struct LocalAnalyzers {
     stemmed: Vec<(TextLanguage, TextAnalyzer)>,
     folded: TextAnalyzer,
+    without_stop_words: Vec<(TextLanguage, TextAnalyzer)>,
 }
 
 thread_local! {
@@ -243,6 +271,10 @@ fn with_local_analyzers<T>(work: impl FnOnce(&mut LocalAnalyzers) -> T) -> T {
             LocalAnalyzers {
                 stemmed: built.stemmed,
                 folded: built.folded,
+                without_stop_words: TextLanguage::STEMMED
+                    .into_iter()
+                    .map(|language| (language, build_stop_word_analyzer(language)))
+                    .collect(),
             }
         });
         work(local)
@@ -255,6 +287,28 @@ mod tests {
 
     fn terms(tokens: Vec<Token>) -> Vec<String> {
         tokens.into_iter().map(|token| token.term).collect()
+    }
+
+    #[test]
+    fn without_stop_words_keeps_the_tokens_stemming_keeps() {
+        let analyzers = Analyzers::new();
+        let starts = |tokens: Vec<Token>| tokens.into_iter().map(|token| token.start).collect::<Vec<_>>();
+        let check = |text: &str| {
+            for language in TextLanguage::STEMMED {
+                assert_eq!(
+                    starts(analyzers.without_stop_words(language, text)),
+                    starts(analyzers.stemmed(language, text)),
+                    "{language:?}: {text}"
+                );
+            }
+        };
+        check("The streets of our city turn into a lake after heavy rain");
+        check("Die Kämmerei kommt mit dem Haushalt nicht mehr hin, und wir suchen Rat");
+        check("les motos-taxis bloquent le carrefour chaque matin");
+        check("a água da chuva invade as casas da baixada");
+        check("los vendedores ambulantes de la plaza y el mercado");
+        check("المياه تغمر الشوارع في كل شتاء");
+        check("");
     }
 
     #[test]
