@@ -3,8 +3,8 @@
 //! combined with the text's scores by `best_by_rows` (match candidates, relevant cases, the
 //! reading's feedback). Intersecting filter postings with a wide union made tantivy seek the
 //! union for every published document, and each topic clause was one more posting list for
-//! the union to merge; the tables' bits per topic and a row read per promising document
-//! answer both.
+//! the union to merge; the tables' bits per topic and a verdict per facet profile answer
+//! both.
 
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
@@ -380,7 +380,7 @@ struct Top {
 impl Top {
     fn new(keep: usize) -> Top {
         Top {
-            held: Vec::with_capacity(keep.saturating_mul(2)),
+            held: Vec::with_capacity(keep.saturating_mul(2).min(4096)),
             keep,
             floor: None,
             worst_held: Score::NEG_INFINITY,
