@@ -9,7 +9,7 @@ pub use detect::{detect_language, is_function_word};
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
-    TokenizerManager,
+    TextAnalyzerBuilder, TokenizerManager,
 };
 
 use crate::domain::LanguageCode;
@@ -202,16 +202,21 @@ impl Analyzers {
     }
 }
 
-/// The first steps of `build_stemmed_analyzer`, up to its stop words.
-fn build_stop_word_analyzer(language: TextLanguage) -> TextAnalyzer {
+/// Tokens lower-cased, too long ones and `language`'s stop words dropped: the first steps
+/// of `build_stemmed_analyzer`, shared so that both keep the same tokens.
+fn up_to_stop_words(language: TextLanguage) -> TextAnalyzerBuilder {
     let builder = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(LONGEST_TOKEN_BYTES))
         .filter(LowerCaser)
         .dynamic();
     match language.stemmer_language().and_then(StopWordFilter::new) {
-        Some(stop_words) => builder.filter_dynamic(stop_words).build(),
-        None => builder.build(),
+        Some(stop_words) => builder.filter_dynamic(stop_words),
+        None => builder,
     }
+}
+
+fn build_stop_word_analyzer(language: TextLanguage) -> TextAnalyzer {
+    up_to_stop_words(language).build()
 }
 
 fn build_stemmed_analyzer(language: TextLanguage) -> TextAnalyzer {
@@ -222,15 +227,7 @@ fn build_stemmed_analyzer(language: TextLanguage) -> TextAnalyzer {
             .filter(AsciiFoldingFilter)
             .build();
     };
-    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(LONGEST_TOKEN_BYTES))
-        .filter(LowerCaser)
-        .dynamic();
-    let builder = match StopWordFilter::new(stemmer_language) {
-        Some(stop_words) => builder.filter_dynamic(stop_words),
-        None => builder,
-    };
-    builder
+    up_to_stop_words(language)
         .filter_dynamic(Stemmer::new(stemmer_language))
         .filter_dynamic(AsciiFoldingFilter)
         .build()
