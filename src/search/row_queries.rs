@@ -170,7 +170,9 @@ pub fn best_by_rows(
     let tables = tables.for_searcher(searcher)?;
     let clauses = topics.clauses();
     let weights: Vec<Score> = clauses.iter().map(|(_, _, weight)| *weight).collect();
-    let mut best: Vec<(Score, DocAddress)> = Vec::new();
+    // One `Top` for every segment: a later segment's documents must beat the best of the
+    // earlier ones, so its walk starts with a floor instead of gathering `keep` of its own.
+    let mut top = Top::new(keep);
     for ((ord, reader), table) in searcher.segment_readers().iter().enumerate().zip(&tables) {
         let text_hits = text.in_segment(ord);
         let clause_bits = ClauseBits {
@@ -186,17 +188,16 @@ pub fn best_by_rows(
             boost: |doc: DocId| verdicts.boost(doc),
             confirms: |doc: DocId| !reader.is_deleted(doc) && excluded.binary_search(&doc).is_err(),
         };
-        let mut walk = Walk::new(text_hits, &clause_bits, keep, filter.most_boost());
-        walk.visit(reader.max_doc(), admit);
         let segment_ord = u32::try_from(ord).unwrap_or(u32::MAX);
-        best.extend(
-            walk.into_best()
-                .into_iter()
-                .map(|Scored(score, doc)| (score, DocAddress::new(segment_ord, doc))),
-        );
+        let mut walk = Walk::new(segment_ord, text_hits, &clause_bits, &mut top, filter.most_boost());
+        walk.visit(reader.max_doc(), admit);
     }
+    let mut best: Vec<(Score, DocAddress)> = top
+        .into_best()
+        .into_iter()
+        .map(|Scored(score, address)| (score, address))
+        .collect();
     best.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
-    best.truncate(keep);
     Ok(best)
 }
 
@@ -250,41 +251,62 @@ struct ClauseBits<'a> {
     docs: Vec<&'a [u64]>,
 }
 
-/// One segment's walk for `best_by_rows`. Documents are visited in address order: those the
-/// text matches, and those a topic clause holds. Once `Top` has a floor, a clause whose
+/// One segment's walk for `best_by_rows`, into the best of every segment walked so far
+/// (`Top`). Documents are visited in address order: those the text matches, and those a
+/// topic clause holds. Once `Top` has a floor, a clause whose
 /// weight, with every lighter one's and the most the places add, cannot beat it is no
 /// longer read: a document that only lighter clauses hold cannot enter (MaxScore's split
 /// into essential clauses). A document's topic score comes from the clauses' bits; its
 /// facet profile is judged (`admit`) only when its score with the most the places add beats
 /// the floor, and its liveness and city only when it would enter.
-struct Walk<'a> {
+struct Walk<'a, 't> {
+    segment_ord: u32,
     text_hits: &'a [(DocId, Score)],
     clauses: &'a ClauseBits<'a>,
     /// `up_to[k]`: the most the `k` lightest clauses add together.
     up_to: Vec<Score>,
     most_boost: Score,
-    top: Top,
+    top: &'t mut Top,
     /// The clauses from this one on are essential.
     essential_from: usize,
     next_hit: usize,
 }
 
-impl<'a> Walk<'a> {
-    fn new(text_hits: &'a [(DocId, Score)], clauses: &'a ClauseBits<'a>, keep: usize, most_boost: Score) -> Walk<'a> {
+impl<'a, 't> Walk<'a, 't> {
+    fn new(
+        segment_ord: u32,
+        text_hits: &'a [(DocId, Score)],
+        clauses: &'a ClauseBits<'a>,
+        top: &'t mut Top,
+        most_boost: Score,
+    ) -> Walk<'a, 't> {
         let up_to = std::iter::once(0.0)
             .chain(clauses.weights.iter().scan(0.0, |sum: &mut Score, weight| {
                 *sum += weight;
                 Some(*sum)
             }))
             .collect();
-        Walk {
+        let mut walk = Walk {
+            segment_ord,
             text_hits,
             clauses,
             up_to,
             most_boost,
-            top: Top::new(keep),
+            top,
             essential_from: 0,
             next_hit: 0,
+        };
+        walk.skip_clauses_below_the_floor();
+        walk
+    }
+
+    /// Drops from the essential clauses those that, with every lighter one's and the most
+    /// the places add, cannot beat the floor.
+    fn skip_clauses_below_the_floor(&mut self) {
+        while self.essential_from < self.clauses.weights.len()
+            && self.up_to[self.essential_from + 1] + self.most_boost <= self.top.worst_held
+        {
+            self.essential_from += 1;
         }
     }
 
@@ -336,16 +358,12 @@ impl<'a> Walk<'a> {
             return;
         }
         let Some(boost) = (admit.boost)(doc) else { return };
-        let scored = Scored(text_score + topic_score + boost, doc);
+        let scored = Scored(text_score + topic_score + boost, DocAddress::new(self.segment_ord, doc));
         if !self.top.would_keep(&scored) || !(admit.confirms)(doc) {
             return;
         }
         if self.top.offer(scored) {
-            while self.essential_from < self.clauses.weights.len()
-                && self.up_to[self.essential_from + 1] + self.most_boost <= self.top.worst_held
-            {
-                self.essential_from += 1;
-            }
+            self.skip_clauses_below_the_floor();
         }
     }
 
@@ -359,13 +377,9 @@ impl<'a> Walk<'a> {
             _ => 0.0,
         }
     }
-
-    fn into_best(self) -> Vec<Scored> {
-        self.top.into_best()
-    }
 }
 
-/// The best documents of a segment so far. Candidates gather in a buffer of twice `keep`,
+/// The best documents so far. Candidates gather in a buffer of twice `keep`,
 /// cut back to the best `keep` whenever it fills (tantivy's `TopNComputer`): most
 /// candidates cost a push instead of a heap's reordering.
 struct Top {
@@ -504,7 +518,7 @@ pub(super) fn live_docs_with_term(reader: &SegmentReader, term: &Term) -> tantiv
 
 /// Orders by score, then the earlier address first (as tantivy's `TopDocs`).
 #[derive(Clone, Copy, PartialEq)]
-struct Scored(Score, DocId);
+struct Scored(Score, DocAddress);
 
 impl Eq for Scored {}
 
@@ -637,7 +651,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn the_walk_keeps_what_scoring_every_document_keeps(
+        fn walks_over_segments_keep_what_scoring_every_document_keeps(
             max_doc in 1u32..400,
             clause_specs in proptest::collection::vec((1u8..=20, proptest::collection::vec(0u32..400, 0..120)), 0..7),
             hit_specs in proptest::collection::vec((0u32..400, 1u8..=40), 0..80),
@@ -671,11 +685,23 @@ mod tests {
             let confirms = |doc: DocId| !unconfirmed.contains(&doc);
             let admit = |doc: DocId| boost(doc).filter(|_| confirms(doc));
 
-            let mut walk = Walk::new(&text_hits, &clauses, keep, 2.0);
-            walk.visit(max_doc, Admission { boost, confirms });
-            let mut walked: Vec<(Score, DocId)> = walk.into_best().into_iter().map(|Scored(score, doc)| (score, doc)).collect();
+            // Two segments of the same documents, walked into one `Top`: the second starts
+            // with the first's floor, and its ties lose to the first's earlier addresses.
+            let mut top = Top::new(keep);
+            for segment_ord in 0..2 {
+                let mut walk = Walk::new(segment_ord, &text_hits, &clauses, &mut top, 2.0);
+                walk.visit(max_doc, Admission { boost, confirms });
+            }
+            let mut walked: Vec<(Score, DocAddress)> =
+                top.into_best().into_iter().map(|Scored(score, address)| (score, address)).collect();
             walked.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
-            proptest::prop_assert_eq!(walked, best_by_scanning(&text_hits, &clauses, max_doc, keep, admit));
+            let segment = best_by_scanning(&text_hits, &clauses, max_doc, keep, admit);
+            let mut scanned: Vec<(Score, DocAddress)> = (0..2)
+                .flat_map(|segment_ord| segment.iter().map(move |(score, doc)| (*score, DocAddress::new(segment_ord, *doc))))
+                .collect();
+            scanned.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
+            scanned.truncate(keep);
+            proptest::prop_assert_eq!(walked, scanned);
         }
     }
 }
