@@ -9,6 +9,7 @@ mod collect;
 mod engine;
 mod feedback;
 mod floor;
+mod in_two;
 mod query;
 mod retrieve;
 mod row_queries;

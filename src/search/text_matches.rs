@@ -8,6 +8,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader};
 
 use super::SearchError;
 use super::engine::SearchEngine;
+use super::in_two::split_in_two;
 use super::query::{self, AnalysedQuery, TextWeights};
 
 /// The documents of one index that a text matches, with their BM25 scores, per segment of
@@ -21,25 +22,6 @@ pub struct TextMatches {
 }
 
 impl TextMatches {
-    pub(super) fn score(searcher: Searcher, text: Option<&dyn Query>) -> Result<TextMatches, SearchError> {
-        let hits = match text {
-            Some(text) => {
-                let weight = text.weight(EnableScoring::enabled_from_searcher(&searcher))?;
-                searcher
-                    .segment_readers()
-                    .iter()
-                    .map(|reader| segment_hits(weight.as_ref(), reader))
-                    .collect::<tantivy::Result<Vec<_>>>()?
-            }
-            None => vec![Vec::new(); searcher.segment_readers().len()],
-        };
-        Ok(TextMatches {
-            searcher,
-            has_text: text.is_some(),
-            hits,
-        })
-    }
-
     pub(super) fn searcher(&self) -> &Searcher {
         &self.searcher
     }
@@ -68,21 +50,71 @@ pub struct QueryMatches {
 }
 
 impl SearchEngine {
-    /// Scores the request's text on the current experts and cases.
+    /// Scores the request's text on the current experts and cases: each index's terms looked
+    /// up, then every segment of both scored, the work shared by two threads (`split_in_two`).
     pub fn query_matches(&self, query: &AnalysedQuery) -> Result<QueryMatches, SearchError> {
         let experts = &self.experts.fields;
         let expert_text = query::text_query(&experts.common, Some(experts.name), query, &TextWeights::default());
         let case_text = query::text_query(&self.cases.fields.common, None, query, &TextWeights::default());
-        Ok(QueryMatches {
-            experts: TextMatches::score(self.experts.searcher(), expert_text.as_deref())?,
-            cases: TextMatches::score(self.cases.searcher(), case_text.as_deref())?,
-        })
+        let indexes = [
+            (self.experts.searcher(), expert_text),
+            (self.cases.searcher(), case_text),
+        ];
+        let weights = text_weights(&indexes)?;
+        let mut hits = segments_hits(&indexes, &weights)?.into_iter();
+        let [experts, cases] = indexes.map(|(searcher, text)| {
+            let segments = searcher.segment_readers().len();
+            let hits = match text {
+                Some(_) => hits.by_ref().take(segments).collect(),
+                None => vec![Vec::new(); segments],
+            };
+            TextMatches {
+                searcher,
+                has_text: text.is_some(),
+                hits,
+            }
+        });
+        Ok(QueryMatches { experts, cases })
     }
+}
+
+/// Each index's text as a weight (its terms looked up in every segment), `None` without text.
+fn text_weights(indexes: &[(Searcher, Option<Box<dyn Query>>)]) -> Result<Vec<Option<Box<dyn Weight>>>, SearchError> {
+    let weights = split_in_two(
+        indexes,
+        |(searcher, _)| searcher.num_docs(),
+        |(searcher, text)| {
+            text.as_ref()
+                .map(|text| text.weight(EnableScoring::enabled_from_searcher(searcher)))
+                .transpose()
+        },
+    );
+    Ok(weights.into_iter().collect::<tantivy::Result<_>>()?)
+}
+
+/// The hits of every segment of the indexes that have a weight, index by index.
+fn segments_hits(
+    indexes: &[(Searcher, Option<Box<dyn Query>>)],
+    weights: &[Option<Box<dyn Weight>>],
+) -> Result<Vec<Vec<(DocId, Score)>>, SearchError> {
+    let segments: Vec<(&dyn Weight, &SegmentReader)> = indexes
+        .iter()
+        .zip(weights)
+        .filter_map(|((searcher, _), weight)| Some((weight.as_deref()?, searcher)))
+        .flat_map(|(weight, searcher)| searcher.segment_readers().iter().map(move |reader| (weight, reader)))
+        .collect();
+    let hits = split_in_two(
+        &segments,
+        |(_, reader)| u64::from(reader.max_doc()),
+        |(weight, reader)| segment_hits(*weight, reader),
+    );
+    Ok(hits.into_iter().collect::<tantivy::Result<_>>()?)
 }
 
 /// The documents of a segment the text matches, with their scores, in address order.
 fn segment_hits(weight: &dyn Weight, reader: &SegmentReader) -> tantivy::Result<Vec<(DocId, Score)>> {
-    let mut hits = Vec::new();
+    // A long challenge's common words match up to half of a segment.
+    let mut hits = Vec::with_capacity(reader.max_doc() as usize / 2);
     weight.for_each(reader, &mut |doc, score| hits.push((doc, score)))?;
     if !hits.is_sorted_by_key(|(doc, _)| *doc) {
         hits.sort_unstable_by_key(|(doc, _)| *doc);
