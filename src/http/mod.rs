@@ -91,10 +91,16 @@ pub struct HttpState {
     responses: Arc<ResponseCache>,
 }
 
-/// Runs a blocking service call on the blocking pool.
+/// Runs a blocking service call (a search, a match, a write) off the runtime's async work.
+/// On the multi-threaded runtime it runs in place, on the thread that read the request: the
+/// runtime moves its other tasks to another thread. Handing it to the blocking pool instead
+/// cost two thread wake-ups per request, 0.15–0.2 ms at an idle server.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+        return tokio::task::block_in_place(work).map_err(ApiError::from);
+    }
     match tokio::task::spawn_blocking(work).await {
         Ok(result) => result.map_err(ApiError::from),
         Err(join_error) => Err(ApiError::from(AppError::Internal(format!(
