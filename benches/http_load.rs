@@ -1,9 +1,11 @@
 //! HTTP load on a real `citypeers serve` process: closed loop (N clients back to back) and
 //! open loop (a fixed arrival rate; latency counted from the scheduled send time, so queueing
 //! is not hidden), rotating the request set in `benches/requests/`, for search and match.
-//! Reports p50 / p99 / max and throughput, and the server's resident memory. The main runs
-//! compute every answer (response cache off); a last closed-loop run repeats the requests
-//! with the response cache on, as the portal's repeated page views would.
+//! Reports p50 / p99 / max and throughput, beside them the server's own time (`took_ms` of
+//! the answers: the rest is the HTTP exchange and the client), and the server's resident
+//! memory. The main runs compute every answer (response cache off); a last closed-loop run
+//! repeats the requests with the response cache on, as the portal's repeated page views
+//! would.
 //!
 //! Run: `cargo bench --bench http_load` (sizes from `CITYPEERS_BENCH_SIZES`; options
 //! `CITYPEERS_BENCH_SECONDS` (default 15), `CITYPEERS_BENCH_CLIENTS` (default 4),
@@ -27,7 +29,14 @@ enum Request {
     Match { body: String },
 }
 
-type Latencies = Arc<Mutex<BTreeMap<String, Vec<f64>>>>;
+/// One answered request: its latency as the client saw it, and the server's own time for it.
+#[derive(Clone, Copy)]
+struct Timing {
+    total_ms: f64,
+    server_ms: f64,
+}
+
+type Latencies = Arc<Mutex<BTreeMap<String, Vec<Timing>>>>;
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -55,7 +64,8 @@ async fn wait_for_learning(client: &reqwest::Client, base: &str) {
     }
 }
 
-async fn send(client: &reqwest::Client, base: &str, request: &Request) -> bool {
+/// Sends one request; on success, the server's own time for it (`took_ms` of the answer).
+async fn send(client: &reqwest::Client, base: &str, request: &Request) -> Option<f64> {
     let response = match request {
         Request::Search { query } => client.get(format!("{base}/v1/experts?{query}")).send().await,
         Request::Match { body } => {
@@ -67,14 +77,11 @@ async fn send(client: &reqwest::Client, base: &str, request: &Request) -> bool {
                 .await
         }
     };
-    match response {
-        Ok(response) => {
-            let ok = response.status().is_success();
-            let _ = response.bytes().await;
-            ok
-        }
-        Err(_) => false,
-    }
+    let response = response.ok()?;
+    let ok = response.status().is_success();
+    let body = response.bytes().await.ok()?;
+    let took = serde_json::from_slice::<Value>(&body).ok()?["took_ms"].as_f64();
+    if ok { took } else { None }
 }
 
 fn summary(latencies: &[f64], seconds: f64) -> Value {
@@ -123,16 +130,17 @@ async fn closed_loop(
                 let (kind, request) = &requests[next % requests.len()];
                 next += 1;
                 let started = Instant::now();
-                if !send(&client, &base, request).await {
+                let Some(server_ms) = send(&client, &base, request).await else {
                     failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+                    continue;
+                };
+                let total_ms = started.elapsed().as_secs_f64() * 1000.0;
                 latencies
                     .lock()
                     .expect("latencies")
                     .entry(kind.clone())
                     .or_default()
-                    .push(elapsed);
+                    .push(Timing { total_ms, server_ms });
             }
         }));
     }
@@ -176,17 +184,18 @@ async fn open_loop(
         tasks.push(tokio::spawn(async move {
             let late = scheduled.elapsed().as_secs_f64() * 1000.0;
             lateness.lock().expect("lateness").push(late);
-            if !send(&client, &base, &request).await {
+            let Some(server_ms) = send(&client, &base, &request).await else {
                 failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
+                return;
+            };
             // From the scheduled time: a late send counts as waiting.
-            let elapsed = scheduled.elapsed().as_secs_f64() * 1000.0;
+            let total_ms = scheduled.elapsed().as_secs_f64() * 1000.0;
             latencies
                 .lock()
                 .expect("latencies")
                 .entry(kind)
                 .or_default()
-                .push(elapsed);
+                .push(Timing { total_ms, server_ms });
         }));
     }
     for task in tasks {
@@ -229,25 +238,52 @@ fn precise_schedule(
 
 fn report(latencies: Latencies, seconds: f64, failures: u64) -> (Value, BTreeMap<String, Value>) {
     let latencies = latencies.lock().expect("latencies");
-    let all: Vec<f64> = latencies.values().flatten().copied().collect();
-    let mut overall = summary(&all, seconds);
+    let all: Vec<Timing> = latencies.values().flatten().copied().collect();
+    let mut overall = timing_summary(&all, seconds);
     overall["failures"] = json!(failures);
     let by_kind = latencies
         .iter()
-        .map(|(kind, values)| (kind.clone(), summary(values, seconds)))
+        .map(|(kind, timings)| (kind.clone(), timing_summary(timings, seconds)))
         .collect();
     (overall, by_kind)
 }
 
+/// The client's latencies, and beside them the server's own time (`server_p50_ms`,
+/// `server_p99_ms`): the difference is the HTTP exchange and the client.
+fn timing_summary(timings: &[Timing], seconds: f64) -> Value {
+    let totals: Vec<f64> = timings.iter().map(|timing| timing.total_ms).collect();
+    let servers: Vec<f64> = timings.iter().map(|timing| timing.server_ms).collect();
+    let mut value = summary(&totals, seconds);
+    let server = summary(&servers, seconds);
+    value["server_p50_ms"] = server["p50_ms"].clone();
+    value["server_p99_ms"] = server["p99_ms"].clone();
+    value
+}
+
 fn print_row(label: &str, value: &Value) {
+    let server = match (value["server_p50_ms"].as_f64(), value["server_p99_ms"].as_f64()) {
+        (Some(p50), Some(p99)) => format!("; server's own p50 {p50:.2} ms, p99 {p99:.2} ms"),
+        _ => String::new(),
+    };
     println!(
-        "  {label:<34} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  {:>7.0} req/s  ({} requests)",
+        "  {label:<34} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  {:>7.0} req/s  ({} requests{server})",
         value["p50_ms"].as_f64().unwrap_or(0.0),
         value["p99_ms"].as_f64().unwrap_or(0.0),
         value["max_ms"].as_f64().unwrap_or(0.0),
         value["requests_per_second"].as_f64().unwrap_or(0.0),
-        value["requests"]
+        value["requests"],
     );
+}
+
+/// A cached answer carries the `took_ms` of when it was computed: no server time to show.
+fn without_server_time(mut result: (Value, BTreeMap<String, Value>)) -> (Value, BTreeMap<String, Value>) {
+    for value in std::iter::once(&mut result.0).chain(result.1.values_mut()) {
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("server_p50_ms");
+            fields.remove("server_p99_ms");
+        }
+    }
+    result
 }
 
 fn print_lateness(value: &Value) {
@@ -355,8 +391,8 @@ fn main() {
             for (_, request) in searches.iter().chain(&matches) {
                 send(&client, &base, request).await;
             }
-            let search_cached = closed_loop(&base, &searches, clients, seconds).await;
-            let match_cached = closed_loop(&base, &matches, clients, seconds).await;
+            let search_cached = without_server_time(closed_loop(&base, &searches, clients, seconds).await);
+            let match_cached = without_server_time(closed_loop(&base, &matches, clients, seconds).await);
             (search_cached, match_cached)
         });
         let (cached_memory_anon, _) = support::resident_memory_mib(server.process.id());
