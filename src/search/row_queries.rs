@@ -252,16 +252,18 @@ struct ClauseBits<'a> {
 }
 
 /// One segment's walk for `best_by_rows`, into the best of every segment walked so far
-/// (`Top`). Documents are visited in address order: those the text matches, and those a
-/// topic clause holds. Once `Top` has a floor, a clause whose
-/// weight, with every lighter one's and the most the places add, cannot beat it is no
-/// longer read: a document that only lighter clauses hold cannot enter (MaxScore's split
-/// into essential clauses). A document's topic score comes from the clauses' bits; its
-/// facet profile is judged (`admit`) only when its score with the most the places add beats
-/// the floor, and its liveness and city only when it would enter.
+/// (`Top`). Documents are visited in address order, a word of 64 at a time: those a topic
+/// clause holds, and those whose text score could still carry them in. Once `Top` has a
+/// floor, a clause whose weight, with every lighter one's and the most the places add,
+/// cannot beat it is no longer read: a document that only lighter clauses hold cannot enter
+/// (MaxScore's split into essential clauses), and of the others only those whose text
+/// scores with all of that beat the floor are visited. A document's topic score comes from
+/// the clauses' bits; its facet profile is judged (`admit`) only when its score with the
+/// most the places add beats the floor, and its liveness and city only when it would enter.
 struct Walk<'a, 't> {
     segment_ord: u32,
-    text_hits: &'a [(DocId, Score)],
+    /// The text's score of each document of the segment, by id (`TextMatches`).
+    text_scores: &'a [Score],
     clauses: &'a ClauseBits<'a>,
     /// `up_to[k]`: the most the `k` lightest clauses add together.
     up_to: Vec<Score>,
@@ -269,13 +271,12 @@ struct Walk<'a, 't> {
     top: &'t mut Top,
     /// The clauses from this one on are essential.
     essential_from: usize,
-    next_hit: usize,
 }
 
 impl<'a, 't> Walk<'a, 't> {
     fn new(
         segment_ord: u32,
-        text_hits: &'a [(DocId, Score)],
+        text_scores: &'a [Score],
         clauses: &'a ClauseBits<'a>,
         top: &'t mut Top,
         most_boost: Score,
@@ -288,13 +289,12 @@ impl<'a, 't> Walk<'a, 't> {
             .collect();
         let mut walk = Walk {
             segment_ord,
-            text_hits,
+            text_scores,
             clauses,
             up_to,
             most_boost,
             top,
             essential_from: 0,
-            next_hit: 0,
         };
         walk.skip_clauses_below_the_floor();
         walk
@@ -310,48 +310,54 @@ impl<'a, 't> Walk<'a, 't> {
         }
     }
 
+    /// The text score above which a document no essential clause holds may still enter: the
+    /// floor less what the other clauses and the places could add, a little lower for
+    /// rounding (`visit_doc` checks exactly). Never below 0: a document the text does not
+    /// match enters through a clause or not at all.
+    fn text_needed(&self) -> Score {
+        if !self.top.is_full() {
+            return 0.0;
+        }
+        let needed = self.top.worst_held - self.up_to[self.essential_from] - self.most_boost;
+        (needed - ROUNDING_MARGIN * (needed.abs() + 1.0)).max(0.0)
+    }
+
     /// Visits the documents of a segment of `max_doc`, admitting them by `admit`.
     fn visit<B, C>(&mut self, max_doc: DocId, mut admit: Admission<B, C>)
     where
         B: FnMut(DocId) -> Option<Score>,
         C: FnMut(DocId) -> bool,
     {
-        if self.clauses.docs.is_empty() {
-            // The text alone: its hits are the documents, already in address order.
-            let hits = self.text_hits;
-            for (doc, _) in hits {
-                self.visit_doc(*doc, 0.0, &mut admit);
-            }
-            return;
-        }
-        let text_words = as_bits(self.text_hits, max_doc);
+        let text_scores = self.text_scores;
         let mut held_by_clause: Vec<u64> = vec![0; self.clauses.docs.len()];
-        for (word, text_bits) in text_words.iter().enumerate() {
+        for word in 0..(max_doc as usize).div_ceil(64) {
+            let scores = text_scores.get(word * 64..).unwrap_or(&[]);
+            let scores = &scores[..scores.len().min(64)];
             for (held, docs) in held_by_clause.iter_mut().zip(&self.clauses.docs) {
                 *held = docs.get(word).copied().unwrap_or(0);
             }
             let mut bits = held_by_clause[self.essential_from..]
                 .iter()
-                .fold(*text_bits, |bits, held| bits | held);
+                .fold(above(scores, self.text_needed()), |bits, held| bits | held);
             if bits == 0 {
                 continue;
             }
             let topic_scores = word_topic_scores(&held_by_clause, self.clauses.weights, bits);
             while bits != 0 {
-                let bit = bits.trailing_zeros();
+                let bit = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                let doc = (word * 64) as DocId + bit;
-                self.visit_doc(doc, topic_scores[bit as usize], &mut admit);
+                let doc = (word * 64 + bit) as DocId;
+                let text_score = scores.get(bit).copied().unwrap_or(0.0);
+                self.visit_doc(doc, text_score, topic_scores[bit], &mut admit);
             }
         }
     }
 
-    fn visit_doc<B, C>(&mut self, doc: DocId, topic_score: Score, admit: &mut Admission<B, C>)
+    fn visit_doc<B, C>(&mut self, doc: DocId, text_score: Score, topic_score: Score, admit: &mut Admission<B, C>)
     where
         B: FnMut(DocId) -> Option<Score>,
         C: FnMut(DocId) -> bool,
     {
-        let text_score = self.text_score(doc);
         if (text_score <= 0.0 && topic_score <= 0.0)
             || (self.top.is_full() && text_score + topic_score + self.most_boost <= self.top.worst_held)
         {
@@ -366,17 +372,18 @@ impl<'a, 't> Walk<'a, 't> {
             self.skip_clauses_below_the_floor();
         }
     }
+}
 
-    /// The text's score of `doc` (0 when it does not match); documents come in address order.
-    fn text_score(&mut self, doc: DocId) -> Score {
-        while self.text_hits.get(self.next_hit).is_some_and(|(hit, _)| *hit < doc) {
-            self.next_hit += 1;
-        }
-        match self.text_hits.get(self.next_hit) {
-            Some((hit, score)) if *hit == doc => *score,
-            _ => 0.0,
-        }
-    }
+/// How much lower than the exact difference `Walk::text_needed` sets its bar, relative to
+/// the scores: float subtraction may round up by an ulp or two.
+const ROUNDING_MARGIN: Score = 1e-5;
+
+/// Which of up to 64 scores are above `needed`, as bits.
+fn above(scores: &[Score], needed: Score) -> u64 {
+    scores
+        .iter()
+        .enumerate()
+        .fold(0u64, |bits, (bit, score)| bits | (u64::from(*score > needed) << bit))
 }
 
 /// The best documents so far. Candidates gather in a buffer of twice `keep`,
@@ -455,17 +462,6 @@ fn word_topic_scores(held_by_clause: &[u64], weights: &[Score], wanted: u64) -> 
         }
     }
     scores
-}
-
-/// Documents (in address order) as bits of 64 per word, for a segment of `max_doc`.
-fn as_bits(docs: &[(DocId, Score)], max_doc: DocId) -> Vec<u64> {
-    let mut words = vec![0u64; (max_doc as usize).div_ceil(64)];
-    for (doc, _) in docs {
-        if let Some(word) = words.get_mut(*doc as usize / 64) {
-            *word |= 1u64 << (doc % 64);
-        }
-    }
-    words
 }
 
 /// The live documents holding one of `ids` in `id_field` whose row passes `filter`, each
@@ -687,9 +683,13 @@ mod tests {
 
             // Two segments of the same documents, walked into one `Top`: the second starts
             // with the first's floor, and its ties lose to the first's earlier addresses.
+            let mut text_scores = vec![0.0; max_doc as usize];
+            for (doc, score) in &text_hits {
+                text_scores[*doc as usize] = *score;
+            }
             let mut top = Top::new(keep);
             for segment_ord in 0..2 {
-                let mut walk = Walk::new(segment_ord, &text_hits, &clauses, &mut top, 2.0);
+                let mut walk = Walk::new(segment_ord, &text_scores, &clauses, &mut top, 2.0);
                 walk.visit(max_doc, Admission { boost, confirms });
             }
             let mut walked: Vec<(Score, DocAddress)> =

@@ -4,7 +4,7 @@
 //! experts and twice for cases.
 
 use tantivy::query::{EnableScoring, Query, Weight};
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader};
+use tantivy::{DocAddress, Score, Searcher, SegmentReader};
 
 use super::SearchError;
 use super::engine::SearchEngine;
@@ -17,8 +17,9 @@ pub struct TextMatches {
     searcher: Searcher,
     /// Whether there was text to search for (a request without any matches nothing).
     has_text: bool,
-    /// Per segment of `searcher`, the matched documents and their scores, in address order.
-    hits: Vec<Vec<(DocId, Score)>>,
+    /// Per segment of `searcher`, every document's score by its id (0 where the text does
+    /// not match): the walks read them a word of 64 documents at a time.
+    scores: Vec<Vec<Score>>,
 }
 
 impl TextMatches {
@@ -30,16 +31,18 @@ impl TextMatches {
         self.has_text
     }
 
-    /// The matched documents of the `ord`th segment, in address order.
-    pub(super) fn in_segment(&self, ord: usize) -> &[(DocId, Score)] {
-        self.hits.get(ord).map_or(&[], Vec::as_slice)
+    /// The scores of the `ord`th segment's documents by id (0: no match; empty without
+    /// text).
+    pub(super) fn in_segment(&self, ord: usize) -> &[Score] {
+        self.scores.get(ord).map_or(&[], Vec::as_slice)
     }
 
     /// The text's score of a document (0 when the text does not match it).
     pub(super) fn score_of(&self, address: DocAddress) -> Score {
-        let hits = self.in_segment(address.segment_ord as usize);
-        hits.binary_search_by_key(&address.doc_id, |(doc, _)| *doc)
-            .map_or(0.0, |position| hits[position].1)
+        self.in_segment(address.segment_ord as usize)
+            .get(address.doc_id as usize)
+            .copied()
+            .unwrap_or(0.0)
     }
 }
 
@@ -61,17 +64,17 @@ impl SearchEngine {
             (self.cases.searcher(), case_text),
         ];
         let weights = text_weights(&indexes)?;
-        let mut hits = segments_hits(&indexes, &weights)?.into_iter();
+        let mut scores = segments_scores(&indexes, &weights)?.into_iter();
         let [experts, cases] = indexes.map(|(searcher, text)| {
             let segments = searcher.segment_readers().len();
-            let hits = match text {
-                Some(_) => hits.by_ref().take(segments).collect(),
+            let scores = match text {
+                Some(_) => scores.by_ref().take(segments).collect(),
                 None => vec![Vec::new(); segments],
             };
             TextMatches {
                 searcher,
                 has_text: text.is_some(),
-                hits,
+                scores,
             }
         });
         Ok(QueryMatches { experts, cases })
@@ -92,32 +95,33 @@ fn text_weights(indexes: &[(Searcher, Option<Box<dyn Query>>)]) -> Result<Vec<Op
     Ok(weights.into_iter().collect::<tantivy::Result<_>>()?)
 }
 
-/// The hits of every segment of the indexes that have a weight, index by index.
-fn segments_hits(
+/// The scores of every segment of the indexes that have a weight, index by index.
+fn segments_scores(
     indexes: &[(Searcher, Option<Box<dyn Query>>)],
     weights: &[Option<Box<dyn Weight>>],
-) -> Result<Vec<Vec<(DocId, Score)>>, SearchError> {
+) -> Result<Vec<Vec<Score>>, SearchError> {
     let segments: Vec<(&dyn Weight, &SegmentReader)> = indexes
         .iter()
         .zip(weights)
         .filter_map(|((searcher, _), weight)| Some((weight.as_deref()?, searcher)))
         .flat_map(|(weight, searcher)| searcher.segment_readers().iter().map(move |reader| (weight, reader)))
         .collect();
-    let hits = split_in_two(
+    let scores = split_in_two(
         &segments,
         |(_, reader)| u64::from(reader.max_doc()),
-        |(weight, reader)| segment_hits(*weight, reader),
+        |(weight, reader)| segment_scores(*weight, reader),
     );
-    Ok(hits.into_iter().collect::<tantivy::Result<_>>()?)
+    Ok(scores.into_iter().collect::<tantivy::Result<_>>()?)
 }
 
-/// The documents of a segment the text matches, with their scores, in address order.
-fn segment_hits(weight: &dyn Weight, reader: &SegmentReader) -> tantivy::Result<Vec<(DocId, Score)>> {
-    // A long challenge's common words match up to half of a segment.
-    let mut hits = Vec::with_capacity(reader.max_doc() as usize / 2);
-    weight.for_each(reader, &mut |doc, score| hits.push((doc, score)))?;
-    if !hits.is_sorted_by_key(|(doc, _)| *doc) {
-        hits.sort_unstable_by_key(|(doc, _)| *doc);
-    }
-    Ok(hits)
+/// Every document's score in a segment, by id: BM25 is positive wherever the text matches,
+/// 0 elsewhere.
+fn segment_scores(weight: &dyn Weight, reader: &SegmentReader) -> tantivy::Result<Vec<Score>> {
+    let mut scores = vec![0.0; reader.max_doc() as usize];
+    weight.for_each(reader, &mut |doc, score| {
+        if let Some(slot) = scores.get_mut(doc as usize) {
+            *slot = score;
+        }
+    })?;
+    Ok(scores)
 }
