@@ -1,18 +1,44 @@
 //! One request's per-segment work shared between the calling thread and one of rayon's
-//! pool: on two cores, a request that arrives at an idle server is answered sooner.
+//! pool: on two cores, a request that arrives at an idle server is answered sooner. Only a
+//! request answered alone shares its work: with others in flight the cores are busy anyway,
+//! and the hand-offs would cost throughput.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Requests being answered now, in the whole process (`request_in_flight`).
+static REQUESTS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a request as being answered until it drops.
+pub struct InFlight(());
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        REQUESTS_IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Counts a request (a search or a match) as being answered until the guard drops.
+pub fn request_in_flight() -> InFlight {
+    REQUESTS_IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+    InFlight(())
+}
+
+/// Whether at most one request is being answered: then the other core is free.
+fn answered_alone() -> bool {
+    REQUESTS_IN_FLIGHT.load(Ordering::Relaxed) <= 1
+}
 
 /// `work` applied to every item, results in item order. This thread and one of rayon's pool
 /// each take the next item, the costliest (`cost`) first, until none is left: a segment's
 /// cost is only roughly known before it is scored, and whichever side finishes first takes
-/// the next one. A single item (or none) runs here.
+/// the next one. A single item (or none) runs here, and every item while other requests
+/// are being answered.
 pub(super) fn split_in_two<T, R>(items: &[T], cost: impl Fn(&T) -> u64, work: impl Fn(&T) -> R + Sync) -> Vec<R>
 where
     T: Sync,
     R: Send,
 {
-    if items.len() < 2 {
+    if items.len() < 2 || !answered_alone() {
         return items.iter().map(&work).collect();
     }
     let order = costliest_first(items, cost);
