@@ -174,7 +174,7 @@ pub fn best_by_rows(
     // earlier ones, so its walk starts with a floor instead of gathering `keep` of its own.
     let mut top = Top::new(keep);
     for ((ord, reader), table) in searcher.segment_readers().iter().enumerate().zip(&tables) {
-        let text_hits = text.in_segment(ord);
+        let text_scores = text.in_segment(ord);
         let clause_bits = ClauseBits {
             weights: &weights,
             docs: clauses
@@ -189,7 +189,7 @@ pub fn best_by_rows(
             confirms: |doc: DocId| !reader.is_deleted(doc) && excluded.binary_search(&doc).is_err(),
         };
         let segment_ord = u32::try_from(ord).unwrap_or(u32::MAX);
-        let mut walk = Walk::new(segment_ord, text_hits, &clause_bits, &mut top, filter.most_boost());
+        let mut walk = Walk::new(segment_ord, text_scores, &clause_bits, &mut top, filter.most_boost());
         walk.visit(reader.max_doc(), admit);
     }
     let mut best: Vec<(Score, DocAddress)> = top

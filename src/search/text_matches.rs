@@ -11,8 +11,8 @@ use super::engine::SearchEngine;
 use super::in_two::split_in_two;
 use super::query::{self, AnalysedQuery, TextWeights};
 
-/// The documents of one index that a text matches, with their BM25 scores, per segment of
-/// the searcher they were scored on.
+/// The BM25 scores of one index's documents for a text (0 where it does not match), per
+/// segment of the searcher they were scored on.
 pub struct TextMatches {
     searcher: Searcher,
     /// Whether there was text to search for (a request without any matches nothing).
