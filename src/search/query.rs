@@ -385,11 +385,8 @@ fn next_prefix(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-fn boosted_term(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
-    let query: Box<dyn Query> = Box::new(TermQuery::new(
-        Term::from_field_text(field, text),
-        IndexRecordOption::WithFreqs,
-    ));
+fn boosted_term(term: Term, boost: f32) -> Box<dyn Query> {
+    let query: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
     if (boost - 1.0).abs() < f32::EPSILON {
         return query;
     }
@@ -418,6 +415,13 @@ impl Default for TextWeights {
     }
 }
 
+/// One term of a text's BM25 and its boost (1 where none applies).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextTerm {
+    pub term: Term,
+    pub boost: f32,
+}
+
 /// BM25 over the text fields: a union of (boosted) term queries, so that tantivy can prune
 /// with block-max WAND. `None` when the text has no usable words.
 pub fn text_query(
@@ -426,11 +430,31 @@ pub fn text_query(
     query: &AnalysedQuery,
     weights: &TextWeights,
 ) -> Option<Box<dyn Query>> {
-    let mut clauses: Vec<Box<dyn Query>> = Vec::new();
-    let mut added: HashSet<(Field, String)> = HashSet::new();
-    let mut add = |field: Field, text: &str, boost: f32, clauses: &mut Vec<Box<dyn Query>>| {
-        if added.insert((field, text.to_string())) {
-            clauses.push(boosted_term(field, text, boost));
+    let terms = text_terms(fields, name_field, query, weights);
+    if terms.is_empty() {
+        return None;
+    }
+    let clauses = terms
+        .into_iter()
+        .map(|TextTerm { term, boost }| boosted_term(term, boost))
+        .collect();
+    Some(Box::new(BooleanQuery::union(clauses)))
+}
+
+/// The terms of `text_query`, each once, in the order its clauses take: per word its stems,
+/// folded form, place and name, then its corrections'.
+pub fn text_terms(
+    fields: &CommonFields,
+    name_field: Option<Field>,
+    query: &AnalysedQuery,
+    weights: &TextWeights,
+) -> Vec<TextTerm> {
+    let mut terms: Vec<TextTerm> = Vec::new();
+    let mut added: HashSet<Term> = HashSet::new();
+    let mut add = |field: Field, text: &str, boost: f32, terms: &mut Vec<TextTerm>| {
+        let term = Term::from_field_text(field, text);
+        if added.insert(term.clone()) {
+            terms.push(TextTerm { term, boost });
         }
     };
     let stem_field = |language: TextLanguage| {
@@ -443,40 +467,37 @@ pub fn text_query(
     for word in &query.words {
         for (language, stem) in &word.stems {
             if let Some(field) = stem_field(*language) {
-                add(field, stem, weights.stemmed, &mut clauses);
+                add(field, stem, weights.stemmed, &mut terms);
             }
         }
-        add(fields.folded, &word.folded, weights.folded, &mut clauses);
-        add(fields.place, &word.folded, weights.place, &mut clauses);
+        add(fields.folded, &word.folded, weights.folded, &mut terms);
+        add(fields.place, &word.folded, weights.place, &mut terms);
         if let Some(name_field) = name_field {
-            add(name_field, &word.folded, weights.name, &mut clauses);
+            add(name_field, &word.folded, weights.name, &mut terms);
         }
         for correction in &word.corrections {
             for (language, stem) in &correction.stems {
                 if let Some(field) = stem_field(*language) {
-                    add(field, stem, weights.correction, &mut clauses);
+                    add(field, stem, weights.correction, &mut terms);
                 }
             }
             add(
                 fields.folded,
                 &correction.folded,
                 weights.correction * weights.folded,
-                &mut clauses,
+                &mut terms,
             );
             if let Some(name_field) = name_field {
                 add(
                     name_field,
                     &correction.folded,
                     weights.correction * weights.name,
-                    &mut clauses,
+                    &mut terms,
                 );
             }
         }
     }
-    if clauses.is_empty() {
-        return None;
-    }
-    Some(Box::new(BooleanQuery::union(clauses)))
+    terms
 }
 
 /// Constant scores for how a record relates to each wanted topic.

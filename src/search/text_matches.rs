@@ -1,15 +1,23 @@
 //! The documents a request's text matches, scored once per request: a match's reading
-//! (feedback), its relevant cases and its candidates all read the same text query's
-//! matches, on one searcher per index, instead of scoring the text's union three times for
-//! experts and twice for cases.
+//! (feedback), its relevant cases and its candidates all read the same text's scores, on
+//! one searcher per index. The text is BM25 over its terms (`query::text_terms`), as
+//! tantivy's union of boosted term queries scores it, but term at a time into one array
+//! per segment: each term is looked up once per segment (tantivy's weight and scorer each
+//! looked it up), terms no segment holds are dropped before scoring, and the postings are
+//! read a block at a time without a union to merge them.
 
-use tantivy::query::{EnableScoring, Query, Weight};
-use tantivy::{DocAddress, Score, Searcher, SegmentReader};
+use std::sync::Arc;
+
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::TermInfo;
+use tantivy::query::Bm25Weight;
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, InvertedIndexReader, Score, Searcher, SegmentReader};
 
 use super::SearchError;
 use super::engine::SearchEngine;
 use super::in_two::split_in_two;
-use super::query::{self, AnalysedQuery, TextWeights};
+use super::query::{self, AnalysedQuery, TextTerm, TextWeights};
 
 /// The BM25 scores of one index's documents for a text (0 where it does not match), per
 /// segment of the searcher they were scored on.
@@ -53,27 +61,64 @@ pub struct QueryMatches {
 }
 
 impl SearchEngine {
-    /// Scores the request's text on the current experts and cases: each index's terms looked
-    /// up, then every segment of both scored, the work shared by two threads (`split_in_two`).
+    /// Scores the request's text on the current experts and cases: every term looked up in
+    /// every segment of both, each index's BM25 weights from what the lookups found, then
+    /// every segment scored; the lookups and the scoring each shared by two threads
+    /// (`split_in_two`).
     pub fn query_matches(&self, query: &AnalysedQuery) -> Result<QueryMatches, SearchError> {
         let experts = &self.experts.fields;
-        let expert_text = query::text_query(&experts.common, Some(experts.name), query, &TextWeights::default());
-        let case_text = query::text_query(&self.cases.fields.common, None, query, &TextWeights::default());
+        let weights = TextWeights::default();
         let indexes = [
-            (self.experts.searcher(), expert_text),
-            (self.cases.searcher(), case_text),
+            (
+                self.experts.searcher(),
+                query::text_terms(&experts.common, Some(experts.name), query, &weights),
+            ),
+            (
+                self.cases.searcher(),
+                query::text_terms(&self.cases.fields.common, None, query, &weights),
+            ),
         ];
-        let weights = text_weights(&indexes)?;
-        let mut scores = segments_scores(&indexes, &weights)?.into_iter();
-        let [experts, cases] = indexes.map(|(searcher, text)| {
+        let segments: Vec<(usize, &SegmentReader)> = indexes
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, terms))| !terms.is_empty())
+            .flat_map(|(index, (searcher, _))| searcher.segment_readers().iter().map(move |reader| (index, reader)))
+            .collect();
+        let cost = |(_, reader): &(usize, &SegmentReader)| u64::from(reader.max_doc());
+        let found = split_in_two(&segments, cost, |(index, reader)| look_up(reader, &indexes[*index].1))
+            .into_iter()
+            .collect::<Result<Vec<_>, SearchError>>()?;
+        let bm25: Vec<Vec<Option<Bm25Weight>>> = indexes
+            .iter()
+            .enumerate()
+            .map(|(index, (searcher, terms))| {
+                let in_index = segments.iter().zip(&found).filter(|((of, _), _)| *of == index);
+                bm25_weights(searcher, terms, in_index.map(|(_, found)| found))
+            })
+            .collect::<Result<_, _>>()?;
+        let work: Vec<(&SegmentReader, &FoundTerms, &[Option<Bm25Weight>])> = segments
+            .iter()
+            .zip(&found)
+            .map(|((index, reader), found)| (*reader, found, bm25[*index].as_slice()))
+            .collect();
+        let mut scores = split_in_two(
+            &work,
+            |(reader, _, _)| u64::from(reader.max_doc()),
+            |(reader, found, bm25)| score_segment(reader, found, bm25),
+        )
+        .into_iter()
+        .collect::<Result<Vec<_>, SearchError>>()?
+        .into_iter();
+        let [experts, cases] = indexes.map(|(searcher, terms)| {
             let segments = searcher.segment_readers().len();
-            let scores = match text {
-                Some(_) => scores.by_ref().take(segments).collect(),
-                None => vec![Vec::new(); segments],
+            let scores = if terms.is_empty() {
+                vec![Vec::new(); segments]
+            } else {
+                scores.by_ref().take(segments).collect()
             };
             TextMatches {
                 searcher,
-                has_text: text.is_some(),
+                has_text: !terms.is_empty(),
                 scores,
             }
         });
@@ -81,47 +126,280 @@ impl SearchEngine {
     }
 }
 
-/// Each index's text as a weight (its terms looked up in every segment), `None` without text.
-fn text_weights(indexes: &[(Searcher, Option<Box<dyn Query>>)]) -> Result<Vec<Option<Box<dyn Weight>>>, SearchError> {
-    let weights = split_in_two(
-        indexes,
-        |(searcher, _)| searcher.num_docs(),
-        |(searcher, text)| {
-            text.as_ref()
-                .map(|text| text.weight(EnableScoring::enabled_from_searcher(searcher)))
-                .transpose()
-        },
-    );
-    Ok(weights.into_iter().collect::<tantivy::Result<_>>()?)
+/// What one segment holds of a text's terms: per term, in the text's order, where its
+/// postings are (`None` when the segment lacks it).
+struct FoundTerms(Vec<Option<FoundTerm>>);
+
+struct FoundTerm {
+    field: Field,
+    inverted: Arc<InvertedIndexReader>,
+    info: TermInfo,
 }
 
-/// The scores of every segment of the indexes that have a weight, index by index.
-fn segments_scores(
-    indexes: &[(Searcher, Option<Box<dyn Query>>)],
-    weights: &[Option<Box<dyn Weight>>],
-) -> Result<Vec<Vec<Score>>, SearchError> {
-    let segments: Vec<(&dyn Weight, &SegmentReader)> = indexes
-        .iter()
-        .zip(weights)
-        .filter_map(|((searcher, _), weight)| Some((weight.as_deref()?, searcher)))
-        .flat_map(|(weight, searcher)| searcher.segment_readers().iter().map(move |reader| (weight, reader)))
-        .collect();
-    let scores = split_in_two(
-        &segments,
-        |(_, reader)| u64::from(reader.max_doc()),
-        |(weight, reader)| segment_scores(*weight, reader),
-    );
-    Ok(scores.into_iter().collect::<tantivy::Result<_>>()?)
+/// Looks every term up in a segment, each field's inverted index opened once.
+fn look_up(reader: &SegmentReader, terms: &[TextTerm]) -> Result<FoundTerms, SearchError> {
+    let mut opened: Vec<(Field, Arc<InvertedIndexReader>)> = Vec::new();
+    let mut found = Vec::with_capacity(terms.len());
+    for TextTerm { term, .. } in terms {
+        let field = term.field();
+        let inverted = match opened.iter().find(|(of, _)| *of == field) {
+            Some((_, inverted)) => Arc::clone(inverted),
+            None => {
+                let inverted = reader.inverted_index(field)?;
+                opened.push((field, Arc::clone(&inverted)));
+                inverted
+            }
+        };
+        found.push(
+            inverted
+                .get_term_info(term)?
+                .map(|info| FoundTerm { field, inverted, info }),
+        );
+    }
+    Ok(FoundTerms(found))
 }
 
-/// Every document's score in a segment, by id: BM25 is positive wherever the text matches,
-/// 0 elsewhere.
-fn segment_scores(weight: &dyn Weight, reader: &SegmentReader) -> tantivy::Result<Vec<Score>> {
-    let mut scores = vec![0.0; reader.max_doc() as usize];
-    weight.for_each(reader, &mut |doc, score| {
-        if let Some(slot) = scores.get_mut(doc as usize) {
-            *slot = score;
+/// Each term's BM25 weight on one index, with its boost, from the document frequencies its
+/// segments' lookups found (`None` for a term no segment holds), as tantivy's `TermQuery`
+/// under a `BoostQuery` weighs it.
+fn bm25_weights<'f>(
+    searcher: &Searcher,
+    terms: &[TextTerm],
+    segments: impl Iterator<Item = &'f FoundTerms>,
+) -> Result<Vec<Option<Bm25Weight>>, SearchError> {
+    let mut doc_freqs = vec![0u64; terms.len()];
+    for FoundTerms(found) in segments {
+        for (doc_freq, found) in doc_freqs.iter_mut().zip(found) {
+            *doc_freq += found.as_ref().map_or(0, |found| u64::from(found.info.doc_freq));
         }
-    })?;
+    }
+    let total_docs: u64 = searcher
+        .segment_readers()
+        .iter()
+        .map(|reader| u64::from(reader.max_doc()))
+        .sum();
+    let mut average_norms: Vec<(Field, Score)> = Vec::new();
+    let mut weights = Vec::with_capacity(terms.len());
+    for (TextTerm { term, boost }, doc_freq) in terms.iter().zip(doc_freqs) {
+        if doc_freq == 0 {
+            weights.push(None);
+            continue;
+        }
+        let field = term.field();
+        let average_norm = match average_norms.iter().find(|(of, _)| *of == field) {
+            Some((_, average)) => *average,
+            None => {
+                let average = total_tokens(searcher, field)? as Score / total_docs as Score;
+                average_norms.push((field, average));
+                average
+            }
+        };
+        let weight = Bm25Weight::for_one_term_without_explain(doc_freq, total_docs, average_norm);
+        // As `query::boosted_term`: a boost of 1 is no `BoostQuery`.
+        let weight = if (boost - 1.0).abs() < f32::EPSILON {
+            weight
+        } else {
+            weight.boost_by(*boost)
+        };
+        weights.push(Some(weight));
+    }
+    Ok(weights)
+}
+
+/// The tokens of `field` in every segment of the searcher (BM25's average field length).
+fn total_tokens(searcher: &Searcher, field: Field) -> Result<u64, SearchError> {
+    let mut total = 0;
+    for reader in searcher.segment_readers() {
+        total += reader.inverted_index(field)?.total_num_tokens();
+    }
+    Ok(total)
+}
+
+/// Every document's score in a segment, by id, term after term: BM25 is positive wherever
+/// the text matches, 0 elsewhere. Each document's terms add up in the text's order, as in
+/// tantivy's union.
+fn score_segment(
+    reader: &SegmentReader,
+    FoundTerms(found): &FoundTerms,
+    bm25: &[Option<Bm25Weight>],
+) -> Result<Vec<Score>, SearchError> {
+    let mut scores = vec![0.0; reader.max_doc() as usize];
+    let mut opened: Vec<(Field, FieldNormReader)> = Vec::new();
+    for (found, weight) in found.iter().zip(bm25) {
+        let (Some(FoundTerm { field, inverted, info }), Some(weight)) = (found, weight) else {
+            continue;
+        };
+        let norms = match opened.iter().find(|(of, _)| of == field) {
+            Some((_, norms)) => norms,
+            None => {
+                opened.push((*field, field_norms(reader, *field)?));
+                &opened[opened.len() - 1].1
+            }
+        };
+        let mut postings = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+        loop {
+            let docs = postings.docs();
+            if docs.is_empty() {
+                break;
+            }
+            let freqs = postings.freqs();
+            for (position, doc) in docs.iter().enumerate() {
+                let freq = freqs.get(position).copied().unwrap_or(1);
+                if let Some(score) = scores.get_mut(*doc as usize) {
+                    *score += weight.score(norms.fieldnorm_id(*doc), freq);
+                }
+            }
+            postings.advance();
+        }
+    }
     Ok(scores)
+}
+
+/// A field's lengths in a segment, as tantivy's `TermWeight` reads them (1 for every
+/// document of a field without them).
+fn field_norms(reader: &SegmentReader, field: Field) -> Result<FieldNormReader, SearchError> {
+    Ok(reader
+        .fieldnorms_readers()
+        .get_field(field)?
+        .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Query, TermQuery};
+    use tantivy::schema::{IndexRecordOption, STRING, Schema, TEXT, TextFieldIndexing, TextOptions};
+    use tantivy::{Index, IndexWriter, TantivyDocument, Term};
+
+    use super::*;
+
+    const WORDS: [&str; 6] = ["flood", "drain", "budget", "market", "bus", "rain"];
+
+    /// A document's words (indexes into `WORDS`) in each of the three text fields.
+    type DocWords = (Vec<usize>, Vec<usize>, Vec<usize>);
+
+    /// A searcher over segments of documents, one segment per batch, with `deleted` (document numbers) deleted at the end, and
+    /// three fields: with frequencies, without them, and without lengths.
+    fn searcher_of(batches: &[Vec<DocWords>], deleted: &[usize]) -> (Searcher, [Field; 4]) {
+        let mut schema = Schema::builder();
+        let with_freqs = schema.add_text_field("with_freqs", TEXT);
+        let basic = schema.add_text_field(
+            "basic",
+            TextOptions::default()
+                .set_indexing_options(TextFieldIndexing::default().set_index_option(IndexRecordOption::Basic)),
+        );
+        let no_norms = schema.add_text_field(
+            "no_norms",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_index_option(IndexRecordOption::WithFreqs)
+                    .set_fieldnorms(false),
+            ),
+        );
+        let number = schema.add_text_field("number", STRING);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).expect("writer");
+        let text = |words: &[usize]| {
+            words
+                .iter()
+                .map(|word| WORDS[word % WORDS.len()])
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut count = 0;
+        for batch in batches {
+            for (first, second, third) in batch {
+                let mut doc = TantivyDocument::default();
+                doc.add_text(with_freqs, text(first));
+                doc.add_text(basic, text(second));
+                doc.add_text(no_norms, text(third));
+                doc.add_text(number, count.to_string());
+                writer.add_document(doc).expect("add");
+                count += 1;
+            }
+            writer.commit().expect("commit");
+        }
+        for doc in deleted {
+            writer.delete_term(Term::from_field_text(number, &doc.to_string()));
+        }
+        writer.commit().expect("commit");
+        let reader = index.reader().expect("reader");
+        (reader.searcher(), [with_freqs, basic, no_norms, number])
+    }
+
+    /// What tantivy's union of boosted term queries gives each document, per segment.
+    fn scored_by_tantivy(searcher: &Searcher, terms: &[TextTerm]) -> Vec<Vec<Score>> {
+        let clauses: Vec<Box<dyn Query>> = terms
+            .iter()
+            .map(|TextTerm { term, boost }| {
+                let query: Box<dyn Query> = Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs));
+                if (boost - 1.0).abs() < f32::EPSILON {
+                    query
+                } else {
+                    Box::new(BoostQuery::new(query, *boost))
+                }
+            })
+            .collect();
+        let weight = BooleanQuery::union(clauses)
+            .weight(EnableScoring::enabled_from_searcher(searcher))
+            .expect("weight");
+        searcher
+            .segment_readers()
+            .iter()
+            .map(|reader| {
+                let mut scores = vec![0.0; reader.max_doc() as usize];
+                weight
+                    .for_each(reader, &mut |doc, score| scores[doc as usize] = score)
+                    .expect("for_each");
+                scores
+            })
+            .collect()
+    }
+
+    fn scored_term_at_a_time(searcher: &Searcher, terms: &[TextTerm]) -> Vec<Vec<Score>> {
+        let found: Vec<FoundTerms> = searcher
+            .segment_readers()
+            .iter()
+            .map(|reader| look_up(reader, terms).expect("look up"))
+            .collect();
+        let bm25 = bm25_weights(searcher, terms, found.iter()).expect("weights");
+        searcher
+            .segment_readers()
+            .iter()
+            .zip(&found)
+            .map(|(reader, found)| score_segment(reader, found, &bm25).expect("scores"))
+            .collect()
+    }
+
+    fn doc_words() -> impl proptest::strategy::Strategy<Value = Vec<usize>> {
+        proptest::collection::vec(0usize..8, 0..12)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+        #[test]
+        fn term_at_a_time_scores_what_tantivys_union_scores(
+            batches in proptest::collection::vec(
+                proptest::collection::vec((doc_words(), doc_words(), doc_words()), 1..30),
+                1..4,
+            ),
+            deleted in proptest::collection::vec(0usize..90, 0..10),
+            wanted in proptest::collection::vec((0usize..4, 0usize..8, 0usize..4), 1..12),
+        ) {
+            let (searcher, fields) = searcher_of(&batches, &deleted);
+            let boosts = [1.0, 0.5, 0.8, 0.175];
+            let mut terms: Vec<TextTerm> = Vec::new();
+            for (field, word, boost) in wanted {
+                // A word no document holds ("absent") is looked up and left out.
+                let text = WORDS.get(word).copied().unwrap_or("absent");
+                let term = Term::from_field_text(fields[field], text);
+                if !terms.iter().any(|known| known.term == term) {
+                    terms.push(TextTerm { term, boost: boosts[boost] });
+                }
+            }
+            let expected = scored_by_tantivy(&searcher, &terms);
+            let scored = scored_term_at_a_time(&searcher, &terms);
+            // The same additions in the same order: the same floats, bit for bit.
+            proptest::prop_assert_eq!(scored, expected);
+        }
+    }
 }
