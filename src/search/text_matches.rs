@@ -84,46 +84,56 @@ impl SearchEngine {
             .filter(|(_, (_, terms))| !terms.is_empty())
             .flat_map(|(index, (searcher, _))| searcher.segment_readers().iter().map(move |reader| (index, reader)))
             .collect();
-        let cost = |(_, reader): &(usize, &SegmentReader)| u64::from(reader.max_doc());
-        let found = split_in_two(&segments, cost, |(index, reader)| look_up(reader, &indexes[*index].1))
-            .into_iter()
-            .collect::<Result<Vec<_>, SearchError>>()?;
-        let bm25: Vec<Vec<Option<Bm25Weight>>> = indexes
+        let found = split_in_two(&segments, segment_cost, |(index, reader)| {
+            look_up(reader, &indexes[*index].1)
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>, SearchError>>()?;
+        let bm25 = indexes
             .iter()
             .enumerate()
             .map(|(index, (searcher, terms))| {
                 let in_index = segments.iter().zip(&found).filter(|((of, _), _)| *of == index);
                 bm25_weights(searcher, terms, in_index.map(|(_, found)| found))
             })
-            .collect::<Result<_, _>>()?;
-        let work: Vec<(&SegmentReader, &FoundTerms, &[Option<Bm25Weight>])> = segments
-            .iter()
-            .zip(&found)
-            .map(|((index, reader), found)| (*reader, found, bm25[*index].as_slice()))
-            .collect();
-        let mut scores = split_in_two(
-            &work,
-            |(reader, _, _)| u64::from(reader.max_doc()),
-            |(reader, found, bm25)| score_segment(reader, found, bm25),
-        )
-        .into_iter()
-        .collect::<Result<Vec<_>, SearchError>>()?
-        .into_iter();
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut scores = scores_of_segments(&segments, &found, &bm25)?.into_iter();
         let [experts, cases] = indexes.map(|(searcher, terms)| {
             let segments = searcher.segment_readers().len();
-            let scores = if terms.is_empty() {
-                vec![Vec::new(); segments]
-            } else {
-                scores.by_ref().take(segments).collect()
-            };
             TextMatches {
-                searcher,
                 has_text: !terms.is_empty(),
-                scores,
+                scores: if terms.is_empty() {
+                    vec![Vec::new(); segments]
+                } else {
+                    scores.by_ref().take(segments).collect()
+                },
+                searcher,
             }
         });
         Ok(QueryMatches { experts, cases })
     }
+}
+
+/// Roughly how long a segment takes to look up or score: its documents.
+fn segment_cost((_, reader): &(usize, &SegmentReader)) -> u64 {
+    u64::from(reader.max_doc())
+}
+
+/// The scores of `segments` (each with the index it belongs to), in order, from what each
+/// segment's lookups found and its index's weights.
+fn scores_of_segments(
+    segments: &[(usize, &SegmentReader)],
+    found: &[FoundTerms],
+    bm25: &[Vec<Option<Bm25Weight>>],
+) -> Result<Vec<Vec<Score>>, SearchError> {
+    let work: Vec<((usize, &SegmentReader), &FoundTerms)> = segments.iter().copied().zip(found).collect();
+    split_in_two(
+        &work,
+        |(segment, _)| segment_cost(segment),
+        |((index, reader), found)| score_segment(reader, found, &bm25[*index]),
+    )
+    .into_iter()
+    .collect()
 }
 
 /// What one segment holds of a text's terms: per term, in the text's order, where its
