@@ -14,20 +14,8 @@ data="${3:?a data directory}"
 rounds="${4:-4}"
 kind="${5:-search}"
 requests="$(cd "$(dirname "$0")" && pwd)/requests"
-work="$(mktemp -d)"
-cp -r "$data" "$work/a"
-cp -r "$data" "$work/b"
-CITYPEERS_LOG=warn "$a" serve --empty --addr 127.0.0.1:18101 --response-cache-mb 0 --data "$work/a" >/dev/null 2>&1 &
-server_a=$!
-CITYPEERS_LOG=warn "$b" serve --empty --addr 127.0.0.1:18102 --response-cache-mb 0 --data "$work/b" >/dev/null 2>&1 &
-server_b=$!
-trap 'kill -TERM "$server_a" "$server_b" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-for port in 18101 18102; do
-    for _ in $(seq 1 900); do
-        curl -s "http://127.0.0.1:$port/readyz" 2>/dev/null | grep -q '"learning":"settled"' && break
-        sleep 1
-    done
-done
+source "$(dirname "$0")/support/two_servers.sh"
+start_two_servers "$a" "$b" "$data"
 python3 - "$rounds" "$requests" "$kind" <<'PY'
 import http.client, json, sys, threading, time, urllib.parse
 rounds, folder, kind = int(sys.argv[1]), sys.argv[2], sys.argv[3]

@@ -17,20 +17,8 @@ b="${2:?the second (new) citypeers binary}"
 data="${3:?a data directory}"
 rounds="${4:-6}"
 requests="$(cd "$(dirname "$0")" && pwd)/requests/match.jsonl"
-work="$(mktemp -d)"
-cp -r "$data" "$work/a"
-cp -r "$data" "$work/b"
-CITYPEERS_LOG=warn "$a" serve --empty --addr 127.0.0.1:18101 --response-cache-mb 0 --data "$work/a" >/dev/null 2>&1 &
-server_a=$!
-CITYPEERS_LOG=warn "$b" serve --empty --addr 127.0.0.1:18102 --response-cache-mb 0 --data "$work/b" >/dev/null 2>&1 &
-server_b=$!
-trap 'kill -TERM "$server_a" "$server_b" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-for port in 18101 18102; do
-    for _ in $(seq 1 900); do
-        curl -s "http://127.0.0.1:$port/readyz" 2>/dev/null | grep -q '"learning":"settled"' && break
-        sleep 1
-    done
-done
+source "$(dirname "$0")/support/two_servers.sh"
+start_two_servers "$a" "$b" "$data"
 python3 - "$rounds" "$requests" "${CITYPEERS_REPLAY_PACE_MS:-0}" <<'PY'
 import http.client, json, statistics, sys, time
 rounds, path, pace = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]) / 1000
