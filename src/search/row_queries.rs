@@ -330,25 +330,27 @@ impl<'a, 't> Walk<'a, 't> {
     {
         let text_scores = self.text_scores;
         let mut held_by_clause: Vec<u64> = vec![0; self.clauses.docs.len()];
+        let mut topic_scores = [0.0; 64];
         for word in 0..(max_doc as usize).div_ceil(64) {
-            let scores = text_scores.get(word * 64..).unwrap_or(&[]);
-            let scores = &scores[..scores.len().min(64)];
+            let scores = word_of_scores(text_scores, word);
             for (held, docs) in held_by_clause.iter_mut().zip(&self.clauses.docs) {
                 *held = docs.get(word).copied().unwrap_or(0);
             }
             let mut bits = held_by_clause[self.essential_from..]
                 .iter()
-                .fold(above(scores, self.text_needed()), |bits, held| bits | held);
+                .fold(above(&scores, self.text_needed()), |bits, held| bits | held);
             if bits == 0 {
                 continue;
             }
-            let topic_scores = word_topic_scores(&held_by_clause, self.clauses.weights, bits);
+            word_topic_scores(&held_by_clause, self.clauses.weights, bits, &mut topic_scores);
+            if self.top.is_full() {
+                bits &= could_beat(&scores, &topic_scores, self.most_boost, self.top.worst_held);
+            }
             while bits != 0 {
                 let bit = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let doc = (word * 64 + bit) as DocId;
-                let text_score = scores.get(bit).copied().unwrap_or(0.0);
-                self.visit_doc(doc, text_score, topic_scores[bit], &mut admit);
+                self.visit_doc(doc, scores[bit], topic_scores[bit], &mut admit);
             }
         }
     }
@@ -378,12 +380,42 @@ impl<'a, 't> Walk<'a, 't> {
 /// the scores: float subtraction may round up by an ulp or two.
 const ROUNDING_MARGIN: Score = 1e-5;
 
-/// Which of up to 64 scores are above `needed`, as bits.
-fn above(scores: &[Score], needed: Score) -> u64 {
+/// The text scores of the `word`th 64 documents of a segment, 0 past its end.
+fn word_of_scores(text_scores: &[Score], word: usize) -> [Score; 64] {
+    let mut scores = [0.0; 64];
+    let from = text_scores.get(word * 64..).unwrap_or(&[]);
+    let length = from.len().min(64);
+    scores[..length].copy_from_slice(&from[..length]);
     scores
-        .iter()
-        .enumerate()
-        .fold(0u64, |bits, (bit, score)| bits | (u64::from(*score > needed) << bit))
+}
+
+/// Which of 64 scores are above `needed`, as bits.
+fn above(scores: &[Score; 64], needed: Score) -> u64 {
+    as_bits(&scores.map(|score| score > needed))
+}
+
+/// Which of a word's documents, with what their text, their topics and the most the places
+/// add, beat `floor` (as `Walk::visit_doc` asks, before it judges a profile), as bits.
+fn could_beat(text_scores: &[Score; 64], topic_scores: &[Score; 64], most_boost: Score, floor: Score) -> u64 {
+    let mut beats = [false; 64];
+    for ((beat, text), topic) in beats.iter_mut().zip(text_scores).zip(topic_scores) {
+        *beat = text + topic + most_boost > floor;
+    }
+    as_bits(&beats)
+}
+
+/// 64 truths as the bits of a word, the first in the lowest. Eight at a time: their bytes
+/// read as one number, multiplied so that each byte's 0 or 1 lands in the top byte at its
+/// place (the products of different bytes never meet), which compilers turn into a few
+/// instructions where a shift per truth would not be.
+fn as_bits(truths: &[bool; 64]) -> u64 {
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    truths.chunks_exact(8).enumerate().fold(0, |bits, (byte, eight)| {
+        let spread = eight.iter().enumerate().fold(0u64, |spread, (place, truth)| {
+            spread | (u64::from(*truth) << (8 * place))
+        });
+        bits | ((spread.wrapping_mul(GATHER) >> 56) << (8 * byte))
+    })
 }
 
 /// The best documents so far. Candidates gather in a buffer of twice `keep`,
@@ -450,10 +482,11 @@ impl Top {
     }
 }
 
-/// The topic score of each of a word's 64 documents among `wanted`: the weights of the
-/// clauses that hold it, one addition per clause a wanted document is held by.
-fn word_topic_scores(held_by_clause: &[u64], weights: &[Score], wanted: u64) -> [Score; 64] {
-    let mut scores = [0.0; 64];
+/// The topic score of each of a word's 64 documents among `wanted` into `scores` (0 for
+/// the others): the weights of the clauses that hold it, one addition per clause a wanted
+/// document is held by.
+fn word_topic_scores(held_by_clause: &[u64], weights: &[Score], wanted: u64, scores: &mut [Score; 64]) {
+    *scores = [0.0; 64];
     for (held, weight) in held_by_clause.iter().zip(weights) {
         let mut docs = held & wanted;
         while docs != 0 {
@@ -461,7 +494,6 @@ fn word_topic_scores(held_by_clause: &[u64], weights: &[Score], wanted: u64) -> 
             docs &= docs - 1;
         }
     }
-    scores
 }
 
 /// The live documents holding one of `ids` in `id_field` whose row passes `filter`, each
@@ -607,6 +639,40 @@ mod tests {
             },
         );
         assert!(none.is_empty());
+    }
+
+    fn check_bits(set: &[usize], expected: u64) {
+        let mut truths = [false; 64];
+        for place in set {
+            truths[*place] = true;
+        }
+        assert_eq!(as_bits(&truths), expected, "truths at {set:?}");
+    }
+
+    #[test]
+    fn truths_become_the_bits_at_their_places() {
+        check_bits(&[], 0);
+        check_bits(&[0], 1);
+        check_bits(&[7, 8], 0b1_1000_0000);
+        check_bits(&[63], 1 << 63);
+        check_bits(&(0..64).collect::<Vec<_>>(), u64::MAX);
+        check_bits(
+            &[1, 9, 17, 56, 62],
+            (1 << 1) | (1 << 9) | (1 << 17) | (1 << 56) | (1 << 62),
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn above_sets_the_bit_of_every_higher_score(scores in proptest::collection::vec(0u8..8, 0..64), needed in 0u8..8) {
+            let word = word_of_scores(&scores.iter().map(|score| Score::from(*score)).collect::<Vec<_>>(), 0);
+            let expected = scores
+                .iter()
+                .enumerate()
+                .filter(|(_, score)| **score > needed)
+                .fold(0u64, |bits, (place, _)| bits | (1 << place));
+            proptest::prop_assert_eq!(above(&word, Score::from(needed)), expected);
+        }
     }
 
     /// Every document scored without pruning, the best `keep` (score, then address).
