@@ -259,7 +259,8 @@ struct ClauseBits<'a> {
 /// (MaxScore's split into essential clauses), and of the others only those whose text
 /// scores with all of that beat the floor are visited. A document's topic score comes from
 /// the clauses' bits; its facet profile is judged (`admit`) only when its score with the
-/// most the places add beats the floor, and its liveness and city only when it would enter.
+/// most the places add beats the floor (a word's documents compared with it together,
+/// `could_beat`), and its liveness and city only when it would enter.
 struct Walk<'a, 't> {
     segment_ord: u32,
     /// The text's score of each document of the segment, by id (`TextMatches`).
