@@ -152,14 +152,11 @@ fn look_up(reader: &SegmentReader, terms: &[TextTerm]) -> Result<FoundTerms, Sea
     let mut found = Vec::with_capacity(terms.len());
     for TextTerm { term, .. } in terms {
         let field = term.field();
-        let inverted = match opened.iter().find(|(of, _)| *of == field) {
-            Some((_, inverted)) => Arc::clone(inverted),
-            None => {
-                let inverted = reader.inverted_index(field)?;
-                opened.push((field, Arc::clone(&inverted)));
-                inverted
-            }
-        };
+        let inverted = Arc::clone(kept_per_field(
+            &mut opened,
+            field,
+            || Ok(reader.inverted_index(field)?),
+        )?);
         found.push(
             inverted
                 .get_term_info(term)?
@@ -196,14 +193,9 @@ fn bm25_weights<'f>(
             continue;
         }
         let field = term.field();
-        let average_norm = match average_norms.iter().find(|(of, _)| *of == field) {
-            Some((_, average)) => *average,
-            None => {
-                let average = total_tokens(searcher, field)? as Score / total_docs as Score;
-                average_norms.push((field, average));
-                average
-            }
-        };
+        let average_norm = *kept_per_field(&mut average_norms, field, || {
+            Ok(total_tokens(searcher, field)? as Score / total_docs as Score)
+        })?;
         let weight = Bm25Weight::for_one_term_without_explain(doc_freq, total_docs, average_norm);
         // As `query::boosted_term`: a boost of 1 is no `BoostQuery`.
         let weight = if (boost - 1.0).abs() < f32::EPSILON {
@@ -214,6 +206,23 @@ fn bm25_weights<'f>(
         weights.push(Some(weight));
     }
     Ok(weights)
+}
+
+/// What `kept` holds for `field`, made by `make` (and kept) the first time: a text's terms
+/// come from a handful of fields, each opened or measured once.
+fn kept_per_field<T>(
+    kept: &mut Vec<(Field, T)>,
+    field: Field,
+    make: impl FnOnce() -> Result<T, SearchError>,
+) -> Result<&T, SearchError> {
+    let position = match kept.iter().position(|(of, _)| *of == field) {
+        Some(position) => position,
+        None => {
+            kept.push((field, make()?));
+            kept.len() - 1
+        }
+    };
+    Ok(&kept[position].1)
 }
 
 /// The tokens of `field` in every segment of the searcher (BM25's average field length).
@@ -239,13 +248,7 @@ fn score_segment(
         let (Some(FoundTerm { field, inverted, info }), Some(weight)) = (found, weight) else {
             continue;
         };
-        let norms = match opened.iter().find(|(of, _)| of == field) {
-            Some((_, norms)) => norms,
-            None => {
-                opened.push((*field, field_norms(reader, *field)?));
-                &opened[opened.len() - 1].1
-            }
-        };
+        let norms = kept_per_field(&mut opened, *field, || field_norms(reader, *field))?;
         let mut postings = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
         loop {
             let docs = postings.docs();
