@@ -109,14 +109,22 @@ const RETRIEVAL_RELATED_WEIGHTS: TopicClauseWeights = TopicClauseWeights {
 const RETRIEVAL_REGION_BOOST: f32 = 2.0;
 
 pub(super) fn topics_of_mask(mask: u32) -> Vec<Topic> {
-    (0..32u64)
-        .filter(|bit| mask & (1 << bit) != 0)
-        .filter_map(Topic::from_code)
-        .collect()
+    set_bits(u64::from(mask)).filter_map(Topic::from_code).collect()
 }
 
 fn codes_of_mask(mask: u64) -> Vec<u64> {
-    (0..64u64).filter(|bit| mask & (1 << bit) != 0).collect()
+    set_bits(mask).collect()
+}
+
+/// The positions of the bits set in `mask`, lowest first.
+fn set_bits(mut mask: u64) -> impl Iterator<Item = u64> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let bit = mask.trailing_zeros();
+            mask &= mask - 1;
+            u64::from(bit)
+        })
+    })
 }
 
 /// The features of each address, from the per-segment tables (no stored documents, no
@@ -422,7 +430,6 @@ impl SearchEngine {
             gathered.add(row_queries::docs_with_ids(
                 searcher,
                 &self.experts.tables,
-                common.id,
                 &request.evidence_expert_ids,
                 &match_row_filter(request),
             )?);

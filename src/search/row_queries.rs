@@ -6,7 +6,7 @@
 //! the union to merge; the tables' bits per topic and a verdict per facet profile answer
 //! both.
 
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
 use super::SearchError;
@@ -497,25 +497,23 @@ fn word_topic_scores(held_by_clause: &[u64], weights: &[Score], wanted: u64, sco
     }
 }
 
-/// The live documents holding one of `ids` in `id_field` whose row passes `filter`, each
+/// The live documents whose record id is one of `ids` and whose row passes `filter`, each
 /// scored 0, in address order: what `TopDocs` over `filter` AND a constant-zero
-/// `TermSetQuery` of the ids answers, by one term lookup per id instead of building the
-/// filters' posting lists for an intersection with a handful of documents.
+/// `TermSetQuery` of the ids answers, read from the segment tables (`docs_with_id`) instead
+/// of a term lookup per id and segment in the dictionaries.
 pub fn docs_with_ids(
     searcher: &Searcher,
     tables: &SegmentTables,
-    id_field: Field,
     ids: &[String],
     filter: &RowFilter,
 ) -> Result<Vec<(Score, DocAddress)>, SearchError> {
     let tables = tables.for_searcher(searcher)?;
-    let terms: Vec<Term> = ids.iter().map(|id| Term::from_field_text(id_field, id)).collect();
     let mut found = Vec::new();
     for ((ord, reader), table) in searcher.segment_readers().iter().enumerate().zip(&tables) {
         let segment_ord = u32::try_from(ord).unwrap_or(u32::MAX);
-        for term in &terms {
-            for doc in live_docs_with_term(reader, term)? {
-                if filter.passes(table, doc) {
+        for id in ids {
+            for doc in table.docs_with_id(id) {
+                if !reader.is_deleted(doc) && filter.passes(table, doc) {
                     found.push((0.0, DocAddress::new(segment_ord, doc)));
                 }
             }

@@ -71,6 +71,9 @@ pub struct SegmentTable {
     /// however often they are re-indexed (a document's address changes each time). Apart
     /// from the rows, which fit a cache line each.
     id_orders: Vec<u32>,
+    /// Every document as (`id_orders` hash, document), sorted: the documents of an id by a
+    /// binary search instead of a term lookup in the segment's dictionary (`docs_with_id`).
+    docs_by_id_order: Vec<(u32, DocId)>,
     /// The distinct facet profiles of the segment, and each document's.
     profiles: Vec<FacetProfile>,
     profile_of: Vec<u32>,
@@ -97,6 +100,11 @@ pub struct SegmentTable {
 impl SegmentTable {
     pub fn id(&self, doc: DocId) -> &str {
         self.ids.get(doc as usize)
+    }
+
+    /// The documents whose record id is `id`, deleted ones included, in address order.
+    pub fn docs_with_id<'t>(&'t self, id: &'t str) -> impl Iterator<Item = DocId> + 't {
+        docs_with_id(&self.docs_by_id_order, &self.ids, id)
     }
 
     /// The tie-break order of a document (`id_orders`).
@@ -272,6 +280,7 @@ impl SegmentTable {
             ids,
             rows,
             id_orders,
+            docs_by_id_order: Vec::new(),
             profiles: Vec::new(),
             profile_of: Vec::new(),
             profile_sizes: Vec::new(),
@@ -285,6 +294,7 @@ impl SegmentTable {
         table.assign_profiles();
         table.assign_topic_docs();
         table.assign_docs_by_city();
+        table.assign_docs_by_id_order();
         Ok(table)
     }
 }
@@ -319,6 +329,35 @@ impl SegmentTable {
         }
         self.docs_by_city = docs_by_city;
     }
+}
+
+impl SegmentTable {
+    fn assign_docs_by_id_order(&mut self) {
+        self.docs_by_id_order = by_id_order(&self.id_orders);
+    }
+}
+
+/// Every document as (its id's hash, document), sorted.
+fn by_id_order(id_orders: &[u32]) -> Vec<(u32, DocId)> {
+    let mut docs: Vec<(u32, DocId)> = id_orders.iter().copied().zip(0..).collect();
+    docs.sort_unstable();
+    docs
+}
+
+/// The documents of `by_id_order` whose id in `ids` is `id`, in address order: those of its
+/// hash, less those of another id with the same hash.
+fn docs_with_id<'t>(
+    by_id_order: &'t [(u32, DocId)],
+    ids: &'t StrColumn,
+    id: &'t str,
+) -> impl Iterator<Item = DocId> + 't {
+    let hash = id_order(id);
+    let first = by_id_order.partition_point(|(order, _)| *order < hash);
+    by_id_order[first..]
+        .iter()
+        .take_while(move |(order, _)| *order == hash)
+        .map(|(_, doc)| *doc)
+        .filter(move |doc| ids.get(*doc as usize) == id)
 }
 
 /// FNV-1a of a record id.
@@ -554,6 +593,34 @@ mod tests {
         drop(held);
         cached.drop_unused();
         assert_eq!(kept(&cached), ["merged"]);
+    }
+
+    #[test]
+    fn the_documents_of_an_id_are_found_by_its_hash_and_told_apart_from_another_id_of_the_same_hash() {
+        // "expert-97999" and "expert-1051862" have the same FNV-1a hash.
+        assert_eq!(id_order("expert-97999"), id_order("expert-1051862"));
+        let mut ids = StrColumn::default();
+        for id in [
+            "expert-1051862",
+            "ana-silva",
+            "expert-97999",
+            "",
+            "ana-silva",
+            "expert-97999",
+        ] {
+            ids.push(id);
+        }
+        let ids = ids.shrink();
+        let id_orders: Vec<u32> = (0..6).map(|doc| id_order(ids.get(doc))).collect();
+        let by_id_order = by_id_order(&id_orders);
+        let check = |id: &str, expected: &[DocId]| {
+            let found: Vec<DocId> = docs_with_id(&by_id_order, &ids, id).collect();
+            assert_eq!(found, expected, "{id}");
+        };
+        check("expert-97999", &[2, 5]);
+        check("expert-1051862", &[0]);
+        check("ana-silva", &[1, 4]);
+        check("kofi-mensah", &[]);
     }
 
     #[test]
