@@ -24,7 +24,7 @@ pub fn request_in_flight() -> InFlight {
 }
 
 /// Whether at most one request is being answered: then the other core is free.
-fn answered_alone() -> bool {
+pub(super) fn answered_alone() -> bool {
     REQUESTS_IN_FLIGHT.load(Ordering::Relaxed) <= 1
 }
 

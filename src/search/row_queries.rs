@@ -9,7 +9,10 @@
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
+use std::ops::Range;
+
 use super::SearchError;
+use super::in_two::{self, split_in_two};
 use super::query::TopicClauseWeights;
 use super::segments::{FacetProfile, MAX_REGION_CODES, MAX_TOPIC_CODES, SegmentTable, SegmentTables};
 use super::text_matches::TextMatches;
@@ -158,7 +161,9 @@ impl TopicClauses {
 /// matches, scored as text score + topic clauses + place preferences: what `TopDocs` over
 /// `filter` AND (text OR the topic clauses as constant-score term queries) answers. Per
 /// segment, the documents the text matches (scored once per request, `TextMatches`) or a
-/// topic clause holds are visited in address order (`Walk`).
+/// topic clause holds are visited in address order (`Walk`). A request answered alone walks
+/// the segments' words in two halves, one on another thread (`split_in_two`), each into its
+/// own best, which are then merged: the best of all is the best of the two bests.
 pub fn best_by_rows(
     text: &TextMatches,
     tables: &SegmentTables,
@@ -170,35 +175,121 @@ pub fn best_by_rows(
     let tables = tables.for_searcher(searcher)?;
     let clauses = topics.clauses();
     let weights: Vec<Score> = clauses.iter().map(|(_, _, weight)| *weight).collect();
-    // One `Top` for every segment: a later segment's documents must beat the best of the
-    // earlier ones, so its walk starts with a floor instead of gathering `keep` of its own.
-    let mut top = Top::new(keep);
-    for ((ord, reader), table) in searcher.segment_readers().iter().enumerate().zip(&tables) {
-        let text_scores = text.in_segment(ord);
-        let clause_bits = ClauseBits {
-            weights: &weights,
-            docs: clauses
-                .iter()
-                .map(|(mask, code, _)| table.topic_docs(*mask, *code))
-                .collect(),
-        };
-        let mut verdicts = ProfileVerdicts::new(filter, table);
-        let excluded = filter.excluded_docs(table);
-        let admit = Admission {
-            boost: |doc: DocId| verdicts.boost(doc),
-            confirms: |doc: DocId| !reader.is_deleted(doc) && excluded.binary_search(&doc).is_err(),
-        };
-        let segment_ord = u32::try_from(ord).unwrap_or(u32::MAX);
-        let mut walk = Walk::new(segment_ord, text_scores, &clause_bits, &mut top, filter.most_boost());
-        walk.visit(reader.max_doc(), admit);
-    }
-    let mut best: Vec<(Score, DocAddress)> = top
-        .into_best()
+    let segments: Vec<SegmentToWalk<'_>> = searcher
+        .segment_readers()
+        .iter()
+        .zip(&tables)
+        .enumerate()
+        .map(|(ord, (reader, table))| SegmentToWalk {
+            segment_ord: u32::try_from(ord).unwrap_or(u32::MAX),
+            reader,
+            table,
+            text_scores: text.in_segment(ord),
+            clause_bits: ClauseBits {
+                weights: &weights,
+                docs: clauses
+                    .iter()
+                    .map(|(mask, code, _)| table.topic_docs(*mask, *code))
+                    .collect(),
+            },
+        })
+        .collect();
+    let max_docs: Vec<DocId> = segments.iter().map(|segment| segment.reader.max_doc()).collect();
+    let parts = if in_two::answered_alone() {
+        walk_in_halves(&max_docs)
+    } else {
+        vec![walk_whole(&max_docs)]
+    };
+    let bests = split_in_two(&parts, part_words, |part| {
+        let mut top = Top::new(keep);
+        for (segment, words) in part {
+            segments[*segment].walk(words.clone(), filter, &mut top);
+        }
+        top.into_best()
+    });
+    let mut best: Vec<(Score, DocAddress)> = best_of(bests, keep)
         .into_iter()
         .map(|Scored(score, address)| (score, address))
         .collect();
     best.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
     Ok(best)
+}
+
+/// What a walk reads of one segment.
+struct SegmentToWalk<'a> {
+    segment_ord: u32,
+    reader: &'a SegmentReader,
+    table: &'a SegmentTable,
+    text_scores: &'a [Score],
+    clause_bits: ClauseBits<'a>,
+}
+
+impl SegmentToWalk<'_> {
+    /// Walks the segment's `words` (of 64 documents) into `top`.
+    fn walk(&self, words: Range<usize>, filter: &RowFilter, top: &mut Top) {
+        let mut verdicts = ProfileVerdicts::new(filter, self.table);
+        let excluded = filter.excluded_docs(self.table);
+        let reader = self.reader;
+        let admit = Admission {
+            boost: |doc: DocId| verdicts.boost(doc),
+            confirms: |doc: DocId| !reader.is_deleted(doc) && excluded.binary_search(&doc).is_err(),
+        };
+        let mut walk = Walk::new(
+            self.segment_ord,
+            self.text_scores,
+            &self.clause_bits,
+            top,
+            filter.most_boost(),
+        );
+        walk.visit(words, admit);
+    }
+}
+
+/// Part of a walk: per segment (by position), a range of its words of 64 documents.
+type WalkPart = Vec<(usize, Range<usize>)>;
+
+/// Every word of every segment, in order.
+fn walk_whole(max_docs: &[DocId]) -> WalkPart {
+    max_docs
+        .iter()
+        .enumerate()
+        .map(|(segment, max_doc)| (segment, 0..(*max_doc as usize).div_ceil(64)))
+        .collect()
+}
+
+/// Every word of every segment in two parts of about as many words, in order: the first
+/// part ends, and the second begins, in the middle of the segment where half the words are
+/// reached.
+fn walk_in_halves(max_docs: &[DocId]) -> Vec<WalkPart> {
+    let whole = walk_whole(max_docs);
+    let mut left = whole.iter().map(|(_, words)| words.len()).sum::<usize>().div_ceil(2);
+    let (mut first, mut second) = (WalkPart::new(), WalkPart::new());
+    for (segment, words) in whole {
+        let taken = words.len().min(left);
+        left -= taken;
+        if taken > 0 {
+            first.push((segment, words.start..words.start + taken));
+        }
+        if taken < words.len() {
+            second.push((segment, words.start + taken..words.end));
+        }
+    }
+    vec![first, second]
+}
+
+/// How many words a part walks.
+fn part_words(part: &WalkPart) -> u64 {
+    part.iter().map(|(_, words)| words.len() as u64).sum()
+}
+
+/// The best `keep` of several bests.
+fn best_of(bests: Vec<Vec<Scored>>, keep: usize) -> Vec<Scored> {
+    let mut all: Vec<Scored> = bests.into_iter().flatten().collect();
+    if all.len() > keep {
+        all.select_nth_unstable_by(keep.saturating_sub(1), |left, right| right.cmp(left));
+        all.truncate(keep);
+    }
+    all
 }
 
 /// What a filter makes of the documents of a segment by their facet profile (`judge`), each
@@ -323,8 +414,9 @@ impl<'a, 't> Walk<'a, 't> {
         (needed - ROUNDING_MARGIN * (needed.abs() + 1.0)).max(0.0)
     }
 
-    /// Visits the documents of a segment of `max_doc`, admitting them by `admit`.
-    fn visit<B, C>(&mut self, max_doc: DocId, mut admit: Admission<B, C>)
+    /// Visits the documents of the segment's `words` (of 64 documents), admitting them by
+    /// `admit`.
+    fn visit<B, C>(&mut self, words: Range<usize>, mut admit: Admission<B, C>)
     where
         B: FnMut(DocId) -> Option<Score>,
         C: FnMut(DocId) -> bool,
@@ -332,7 +424,7 @@ impl<'a, 't> Walk<'a, 't> {
         let text_scores = self.text_scores;
         let mut held_by_clause: Vec<u64> = vec![0; self.clauses.docs.len()];
         let mut topic_scores = [0.0; 64];
-        for word in 0..(max_doc as usize).div_ceil(64) {
+        for word in words {
             let scores = word_of_scores(text_scores, word);
             for (held, docs) in held_by_clause.iter_mut().zip(&self.clauses.docs) {
                 *held = docs.get(word).copied().unwrap_or(0);
@@ -640,6 +732,24 @@ mod tests {
         assert!(none.is_empty());
     }
 
+    fn check_halves(max_docs: &[DocId], expected: &[WalkPart]) {
+        assert_eq!(walk_in_halves(max_docs), expected, "segments of {max_docs:?}");
+    }
+
+    #[test]
+    fn a_walk_in_halves_splits_the_words_where_half_of_them_are_reached() {
+        check_halves(&[], &[vec![], vec![]]);
+        check_halves(&[64], &[vec![(0, 0..1)], vec![]]);
+        check_halves(&[128], &[vec![(0, 0..1)], vec![(0, 1..2)]]);
+        check_halves(&[129], &[vec![(0, 0..2)], vec![(0, 2..3)]]);
+        // Three expert segments of 73k, 27k and 10k documents: 1142, 421 and 164 words.
+        check_halves(
+            &[73_069, 26_931, 10_442],
+            &[vec![(0, 0..864)], vec![(0, 864..1142), (1, 0..421), (2, 0..164)]],
+        );
+        check_halves(&[64, 6400], &[vec![(0, 0..1), (1, 0..50)], vec![(1, 50..100)]]);
+    }
+
     fn check_bits(set: &[usize], expected: u64) {
         let mut truths = [false; 64];
         for place in set {
@@ -720,6 +830,7 @@ mod tests {
             unconfirmed in proptest::collection::vec(0u32..400, 0..40),
             boosted in proptest::collection::vec(0u32..400, 0..60),
             keep in 1usize..25,
+            in_halves in proptest::bool::ANY,
         ) {
             let words = (max_doc as usize).div_ceil(64);
             let mut specs: Vec<(Score, Vec<u64>)> = clause_specs
@@ -746,19 +857,29 @@ mod tests {
             let confirms = |doc: DocId| !unconfirmed.contains(&doc);
             let admit = |doc: DocId| boost(doc).filter(|_| confirms(doc));
 
-            // Two segments of the same documents, walked into one `Top`: the second starts
-            // with the first's floor, and its ties lose to the first's earlier addresses.
+            // Two segments of the same documents, walked whole into one `Top` (the second
+            // starts with the first's floor, and its ties lose to the first's earlier
+            // addresses) or in two halves into a `Top` each, merged.
             let mut text_scores = vec![0.0; max_doc as usize];
             for (doc, score) in &text_hits {
                 text_scores[*doc as usize] = *score;
             }
-            let mut top = Top::new(keep);
-            for segment_ord in 0..2 {
-                let mut walk = Walk::new(segment_ord, &text_scores, &clauses, &mut top, 2.0);
-                walk.visit(max_doc, Admission { boost, confirms });
-            }
+            let max_docs = [max_doc, max_doc];
+            let parts = if in_halves { walk_in_halves(&max_docs) } else { vec![walk_whole(&max_docs)] };
+            let bests = parts
+                .iter()
+                .map(|part| {
+                    let mut top = Top::new(keep);
+                    for (segment, words) in part {
+                        let segment_ord = u32::try_from(*segment).unwrap_or(u32::MAX);
+                        let mut walk = Walk::new(segment_ord, &text_scores, &clauses, &mut top, 2.0);
+                        walk.visit(words.clone(), Admission { boost, confirms });
+                    }
+                    top.into_best()
+                })
+                .collect();
             let mut walked: Vec<(Score, DocAddress)> =
-                top.into_best().into_iter().map(|Scored(score, address)| (score, address)).collect();
+                best_of(bests, keep).into_iter().map(|Scored(score, address)| (score, address)).collect();
             walked.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
             let segment = best_by_scanning(&text_hits, &clauses, max_doc, keep, admit);
             let mut scanned: Vec<(Score, DocAddress)> = (0..2)
