@@ -71,9 +71,9 @@ pub struct SegmentTable {
     /// however often they are re-indexed (a document's address changes each time). Apart
     /// from the rows, which fit a cache line each.
     id_orders: Vec<u32>,
-    /// Every document as (`id_orders` hash, document), sorted: the documents of an id by a
-    /// binary search instead of a term lookup in the segment's dictionary (`docs_with_id`).
-    docs_by_id_order: Vec<(u32, DocId)>,
+    /// The documents by their `id_orders` hash: an id's documents without a term lookup in
+    /// the segment's dictionary (`docs_with_id`).
+    docs_by_id_order: IdIndex,
     /// The distinct facet profiles of the segment, and each document's.
     profiles: Vec<FacetProfile>,
     profile_of: Vec<u32>,
@@ -104,7 +104,7 @@ impl SegmentTable {
 
     /// The documents whose record id is `id`, deleted ones included, in address order.
     pub fn docs_with_id<'t>(&'t self, id: &'t str) -> impl Iterator<Item = DocId> + 't {
-        docs_with_id(&self.docs_by_id_order, &self.ids, id)
+        self.docs_by_id_order.docs_with_id(&self.ids, id)
     }
 
     /// The tie-break order of a document (`id_orders`).
@@ -280,7 +280,7 @@ impl SegmentTable {
             ids,
             rows,
             id_orders,
-            docs_by_id_order: Vec::new(),
+            docs_by_id_order: IdIndex::default(),
             profiles: Vec::new(),
             profile_of: Vec::new(),
             profile_sizes: Vec::new(),
@@ -333,31 +333,60 @@ impl SegmentTable {
 
 impl SegmentTable {
     fn assign_docs_by_id_order(&mut self) {
-        self.docs_by_id_order = by_id_order(&self.id_orders);
+        self.docs_by_id_order = IdIndex::new(&self.id_orders);
     }
 }
 
-/// Every document as (its id's hash, document), sorted.
-fn by_id_order(id_orders: &[u32]) -> Vec<(u32, DocId)> {
-    let mut docs: Vec<(u32, DocId)> = id_orders.iter().copied().zip(0..).collect();
-    docs.sort_unstable();
-    docs
+/// A segment's documents by their id's hash (`id_order`): every (hash, document) sorted, and
+/// per bucket of hashes (by their top bits, about four documents to a bucket) where its
+/// pairs begin. An id's documents are then a few pairs of one bucket: a binary search over
+/// all of them missed the cache at nearly every step, as slow as the dictionary lookup.
+#[derive(Default)]
+struct IdIndex {
+    pairs: Vec<(u32, DocId)>,
+    bucket_starts: Vec<u32>,
+    /// A hash's bucket is the hash shifted right by this much.
+    shift: u32,
 }
 
-/// The documents of `by_id_order` whose id in `ids` is `id`, in address order: those of its
-/// hash, less those of another id with the same hash.
-fn docs_with_id<'t>(
-    by_id_order: &'t [(u32, DocId)],
-    ids: &'t StrColumn,
-    id: &'t str,
-) -> impl Iterator<Item = DocId> + 't {
-    let hash = id_order(id);
-    let first = by_id_order.partition_point(|(order, _)| *order < hash);
-    by_id_order[first..]
-        .iter()
-        .take_while(move |(order, _)| *order == hash)
-        .map(|(_, doc)| *doc)
-        .filter(move |doc| ids.get(*doc as usize) == id)
+impl IdIndex {
+    fn new(id_orders: &[u32]) -> IdIndex {
+        let mut pairs: Vec<(u32, DocId)> = id_orders.iter().copied().zip(0..).collect();
+        pairs.sort_unstable();
+        let buckets = (pairs.len() / 4).max(1).next_power_of_two();
+        let shift = 32 - buckets.trailing_zeros();
+        let mut bucket_starts = Vec::with_capacity(buckets + 1);
+        let mut position = 0;
+        for bucket in 0..=buckets as u64 {
+            while pairs
+                .get(position)
+                .is_some_and(|(hash, _)| (u64::from(*hash) >> shift) < bucket)
+            {
+                position += 1;
+            }
+            bucket_starts.push(u32::try_from(position).unwrap_or(u32::MAX));
+        }
+        IdIndex {
+            pairs,
+            bucket_starts,
+            shift,
+        }
+    }
+
+    /// The documents whose id in `ids` is `id`, in address order: those of its hash, less
+    /// those of another id with the same hash.
+    fn docs_with_id<'t>(&'t self, ids: &'t StrColumn, id: &'t str) -> impl Iterator<Item = DocId> + 't {
+        let hash = id_order(id);
+        let bucket = usize::try_from(u64::from(hash) >> self.shift).unwrap_or(usize::MAX);
+        let start = |bucket: usize| self.bucket_starts.get(bucket).map_or(0, |start| *start as usize);
+        self.pairs
+            .get(start(bucket)..start(bucket.saturating_add(1)))
+            .unwrap_or(&[])
+            .iter()
+            .filter(move |(order, _)| *order == hash)
+            .map(|(_, doc)| *doc)
+            .filter(move |doc| ids.get(*doc as usize) == id)
+    }
 }
 
 /// FNV-1a of a record id.
@@ -612,15 +641,33 @@ mod tests {
         }
         let ids = ids.shrink();
         let id_orders: Vec<u32> = (0..6).map(|doc| id_order(ids.get(doc))).collect();
-        let by_id_order = by_id_order(&id_orders);
+        let index = IdIndex::new(&id_orders);
         let check = |id: &str, expected: &[DocId]| {
-            let found: Vec<DocId> = docs_with_id(&by_id_order, &ids, id).collect();
+            let found: Vec<DocId> = index.docs_with_id(&ids, id).collect();
             assert_eq!(found, expected, "{id}");
         };
         check("expert-97999", &[2, 5]);
         check("expert-1051862", &[0]);
         check("ana-silva", &[1, 4]);
         check("kofi-mensah", &[]);
+    }
+
+    #[test]
+    fn every_id_of_a_larger_segment_is_found_in_its_bucket() {
+        let mut ids = StrColumn::default();
+        for doc in 0..5000 {
+            ids.push(&format!("expert-{}", doc % 4000));
+        }
+        let ids = ids.shrink();
+        let id_orders: Vec<u32> = (0..5000).map(|doc| id_order(ids.get(doc))).collect();
+        let index = IdIndex::new(&id_orders);
+        for doc in 0..4000u32 {
+            let id = format!("expert-{doc}");
+            let found: Vec<DocId> = index.docs_with_id(&ids, &id).collect();
+            let expected: Vec<DocId> = if doc < 1000 { vec![doc, doc + 4000] } else { vec![doc] };
+            assert_eq!(found, expected, "{id}");
+        }
+        assert_eq!(index.docs_with_id(&ids, "expert-4000").count(), 0);
     }
 
     #[test]
