@@ -18,6 +18,6 @@ pub use expert::{Expert, ExpertDraft};
 pub use id::RecordId;
 pub use language::LanguageCode;
 pub use status::Status;
-pub use topic::Topic;
+pub use topic::{Topic, TopicSet};
 pub use validation::FieldError;
 pub use versioned::{RecordKind, Timestamp, Versioned};

@@ -12,7 +12,7 @@ pub use settings::RankingSettings;
 #[cfg(test)]
 mod tests;
 
-use crate::domain::{CountryCode, LanguageCode, Topic};
+use crate::domain::{CountryCode, LanguageCode, Topic, TopicSet};
 use crate::search::CandidateFeatures;
 use crate::text::TextLanguage;
 use crate::vocab::{Place, Taxonomy};
@@ -100,28 +100,32 @@ fn credit_for(
     taxonomy: &Taxonomy,
     credits: &settings::TopicCredits,
 ) -> (f32, Option<TopicRelation>) {
-    let shows = |list: &[Topic]| {
+    let shows = |set: TopicSet| {
         if topic.is_area() {
-            list.iter().any(|shown| shown.area() == topic)
+            set.iter().any(|shown| shown.area() == topic)
         } else {
-            list.contains(&topic)
+            set.contains(&topic)
         }
     };
     let options = [
-        (shows(&candidate.tagged_topics), credits.tagged, TopicRelation::Tagged),
+        (shows(candidate.tagged_topics), credits.tagged, TopicRelation::Tagged),
         (
-            shows(&candidate.inferred_strong),
+            shows(candidate.inferred_strong),
             credits.inferred_strong,
             TopicRelation::ShownInText,
         ),
-        (shows(evidence_topics), credits.case_evidence, TopicRelation::CaseAbout),
+        (
+            shows(evidence_topics.iter().copied().collect()),
+            credits.case_evidence,
+            TopicRelation::CaseAbout,
+        ),
         (
             candidate.area_tags.contains(&topic.area()),
             credits.area_only,
             TopicRelation::AreaOnly,
         ),
         (
-            shows(&candidate.inferred_weak),
+            shows(candidate.inferred_weak),
             credits.inferred_weak,
             TopicRelation::MentionedInText,
         ),

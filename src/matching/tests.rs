@@ -1,8 +1,8 @@
 //! Table tests of ranking: each `check` states a situation and what must come of it.
 
 use super::*;
-use crate::domain::{CountryCode, LanguageCode, Topic};
-use crate::search::CandidateFeatures;
+use crate::domain::{CountryCode, LanguageCode, Topic, TopicSet};
+use crate::search::{CandidateFeatures, RegionCodes};
 use crate::text::{Analyzers, TextLanguage};
 use crate::vocab::Vocabulary;
 
@@ -11,11 +11,11 @@ fn candidate(id: &str) -> CandidateFeatures {
         id: id.to_string(),
         text_score: 0.0,
         retrieval_score: 0.0,
-        tagged_topics: Vec::new(),
-        area_tags: Vec::new(),
-        inferred_strong: Vec::new(),
-        inferred_weak: Vec::new(),
-        regions: Vec::new(),
+        tagged_topics: TopicSet::default(),
+        area_tags: TopicSet::default(),
+        inferred_strong: TopicSet::default(),
+        inferred_weak: TopicSet::default(),
+        regions: RegionCodes::default(),
         country: None,
         languages: Vec::new(),
         city_key: 0,
@@ -77,15 +77,15 @@ fn how_a_candidate_relates_to_a_topic() {
         assert_eq!(relation, expected, "{features:?} with evidence {evidence:?}");
     };
     let tagged = CandidateFeatures {
-        tagged_topics: vec![Topic::FloodRisk],
+        tagged_topics: TopicSet::from([Topic::FloodRisk]),
         ..candidate("tagged")
     };
     let shown = CandidateFeatures {
-        inferred_strong: vec![Topic::FloodRisk],
+        inferred_strong: TopicSet::from([Topic::FloodRisk]),
         ..candidate("shown")
     };
     let mentioned = CandidateFeatures {
-        inferred_weak: vec![Topic::FloodRisk],
+        inferred_weak: TopicSet::from([Topic::FloodRisk]),
         ..candidate("mentioned")
     };
     check(tagged, &[], Some(TopicRelation::Tagged));
@@ -180,11 +180,11 @@ fn the_parts_of_a_match_decide_its_place() {
         |context| context.wanted_topics = vec![wanted(Topic::FloodRisk)],
         vec![
             CandidateFeatures {
-                inferred_weak: vec![Topic::FloodRisk],
+                inferred_weak: TopicSet::from([Topic::FloodRisk]),
                 ..candidate("mentions")
             },
             CandidateFeatures {
-                tagged_topics: vec![Topic::FloodRisk],
+                tagged_topics: TopicSet::from([Topic::FloodRisk]),
                 ..candidate("tagged")
             },
         ],
@@ -206,11 +206,11 @@ fn the_parts_of_a_match_decide_its_place() {
         },
         vec![
             CandidateFeatures {
-                tagged_topics: vec![Topic::Tourism],
+                tagged_topics: TopicSet::from([Topic::Tourism]),
                 ..candidate("tourism")
             },
             CandidateFeatures {
-                tagged_topics: vec![Topic::FloodRisk],
+                tagged_topics: TopicSet::from([Topic::FloodRisk]),
                 ..candidate("flood")
             },
         ],
@@ -288,7 +288,7 @@ fn reasons_name_what_decided() {
     context.requested_languages = vec![language("pt")];
     let ranked = rank_matches(
         vec![CandidateFeatures {
-            tagged_topics: vec![Topic::FloodRisk],
+            tagged_topics: TopicSet::from([Topic::FloodRisk]),
             languages: vec![language("pt"), language("en")],
             ..candidate("maputo")
         }],

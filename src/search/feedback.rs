@@ -6,10 +6,9 @@ use std::collections::HashMap;
 
 use super::SearchError;
 use super::engine::SearchEngine;
-use super::retrieve::topics_of_mask;
 use super::row_queries::{RowFilter, TopicClauses, best_by_rows};
 use super::text_matches::QueryMatches;
-use crate::domain::Topic;
+use crate::domain::{Topic, TopicSet};
 
 impl SearchEngine {
     /// Topic shares (summing to at most 1) among the `keep` best-matching published experts
@@ -37,13 +36,10 @@ impl SearchEngine {
                     continue;
                 };
                 let row = table.row(address.doc_id);
-                let mut topics = topics_of_mask(row.topics);
-                for inferred in topics_of_mask(row.inferred_strong) {
-                    if !topics.contains(&inferred) {
-                        topics.push(inferred);
-                    }
-                }
-                topics.retain(|topic| !topic.is_area());
+                let topics: Vec<Topic> = TopicSet::from_mask(row.topics | row.inferred_strong)
+                    .iter()
+                    .filter(|topic| !topic.is_area())
+                    .collect();
                 let weight = score / best;
                 total += weight;
                 for topic in &topics {

@@ -23,7 +23,7 @@ pub use engine::{IndexUpdate, OpenReport, SearchEngine, remove_set_aside};
 pub use floor::FloorQuery;
 pub use in_two::{InFlight, request_in_flight};
 pub use query::{AnalysedQuery, QueryLimits, QueryWord, TextWeights, TopicClauseWeights};
-pub use retrieve::{CandidateFeatures, CaseHit, Listing, ListingRequest, MatchFilters, MatchRetrieval};
+pub use retrieve::{CandidateFeatures, CaseHit, Listing, ListingRequest, MatchFilters, MatchRetrieval, RegionCodes};
 pub use schema::{
     case_search_text, case_text_language, city_key, country_from_code, expert_search_text, expert_text_language,
     language_from_code, two_letter_code,

@@ -20,7 +20,7 @@ use super::row_queries::{self, RowFilter, TopicClauses};
 use super::schema::{CommonFields, ExpertFields, country_from_code, language_from_code};
 use super::segments::{SegmentTable, SegmentTables};
 use super::text_matches::QueryMatches;
-use crate::domain::{CountryCode, LanguageCode, Topic};
+use crate::domain::{CountryCode, LanguageCode, Topic, TopicSet};
 
 /// What ranking needs to know about one record, read from fast fields.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,11 +30,11 @@ pub struct CandidateFeatures {
     pub text_score: f32,
     /// Score of the first retrieval stage (text, topics, preferences together).
     pub retrieval_score: f32,
-    pub tagged_topics: Vec<Topic>,
-    pub area_tags: Vec<Topic>,
-    pub inferred_strong: Vec<Topic>,
-    pub inferred_weak: Vec<Topic>,
-    pub regions: Vec<u64>,
+    pub tagged_topics: TopicSet,
+    pub area_tags: TopicSet,
+    pub inferred_strong: TopicSet,
+    pub inferred_weak: TopicSet,
+    pub regions: RegionCodes,
     pub country: Option<CountryCode>,
     pub languages: Vec<LanguageCode>,
     pub city_key: u64,
@@ -108,12 +108,29 @@ const RETRIEVAL_RELATED_WEIGHTS: TopicClauseWeights = TopicClauseWeights {
 };
 const RETRIEVAL_REGION_BOOST: f32 = 2.0;
 
-pub(super) fn topics_of_mask(mask: u32) -> Vec<Topic> {
-    set_bits(u64::from(mask)).filter_map(Topic::from_code).collect()
+/// Region codes (below `MAX_REGION_CODES`) as the bits of a mask.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RegionCodes(u64);
+
+impl RegionCodes {
+    pub fn from_mask(mask: u64) -> RegionCodes {
+        RegionCodes(mask)
+    }
+
+    pub fn contains(&self, code: &u64) -> bool {
+        *code < 64 && self.0 & (1 << code) != 0
+    }
+
+    /// The codes, lowest first.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + use<> {
+        set_bits(self.0)
+    }
 }
 
-fn codes_of_mask(mask: u64) -> Vec<u64> {
-    set_bits(mask).collect()
+impl FromIterator<u64> for RegionCodes {
+    fn from_iter<I: IntoIterator<Item = u64>>(codes: I) -> RegionCodes {
+        RegionCodes(row_queries::region_mask(&codes.into_iter().collect::<Vec<_>>()))
+    }
 }
 
 /// The positions of the bits set in `mask`, lowest first.
@@ -146,11 +163,11 @@ fn read_features(
                 id: table.id(doc).to_string(),
                 text_score: 0.0,
                 retrieval_score: *retrieval_score,
-                tagged_topics: topics_of_mask(row.topics),
-                area_tags: topics_of_mask(row.area_tags),
-                inferred_strong: topics_of_mask(row.inferred_strong),
-                inferred_weak: topics_of_mask(row.inferred_weak),
-                regions: codes_of_mask(row.regions),
+                tagged_topics: TopicSet::from_mask(row.topics),
+                area_tags: TopicSet::from_mask(row.area_tags),
+                inferred_strong: TopicSet::from_mask(row.inferred_strong),
+                inferred_weak: TopicSet::from_mask(row.inferred_weak),
+                regions: RegionCodes::from_mask(row.regions),
                 country: country_from_code(u64::from(row.country)),
                 languages: table
                     .languages(doc)
@@ -510,8 +527,8 @@ impl SearchEngine {
                 .get(address.segment_ord as usize)
                 .map(|table| table.linked(address.doc_id).map(str::to_string).collect())
                 .unwrap_or_default();
-            let mut topics = feature.tagged_topics.clone();
-            topics.extend(feature.inferred_strong.iter().copied());
+            let mut topics: Vec<Topic> = feature.tagged_topics.iter().collect();
+            topics.extend(feature.inferred_strong.iter());
             cases.push(CaseHit {
                 id: feature.id,
                 score: *score,
