@@ -64,8 +64,10 @@ async fn wait_for_learning(client: &reqwest::Client, base: &str) {
     }
 }
 
-/// Sends one request; on success, the server's own time for it (`took_ms` of the answer).
-async fn send(client: &reqwest::Client, base: &str, request: &Request) -> Option<f64> {
+/// Sends one request; on success, the server's own time for it (`took_ms` of the answer)
+/// and when its last byte arrived (before the client parses it: a load generator's own
+/// parsing is not the server's latency).
+async fn send(client: &reqwest::Client, base: &str, request: &Request) -> Option<(f64, Instant)> {
     let response = match request {
         Request::Search { query } => client.get(format!("{base}/v1/experts?{query}")).send().await,
         Request::Match { body } => {
@@ -80,8 +82,9 @@ async fn send(client: &reqwest::Client, base: &str, request: &Request) -> Option
     let response = response.ok()?;
     let ok = response.status().is_success();
     let body = response.bytes().await.ok()?;
+    let received = Instant::now();
     let took = serde_json::from_slice::<Value>(&body).ok()?["took_ms"].as_f64();
-    if ok { took } else { None }
+    if ok { took.map(|took| (took, received)) } else { None }
 }
 
 fn summary(latencies: &[f64], seconds: f64) -> Value {
@@ -130,11 +133,11 @@ async fn closed_loop(
                 let (kind, request) = &requests[next % requests.len()];
                 next += 1;
                 let started = Instant::now();
-                let Some(server_ms) = send(&client, &base, request).await else {
+                let Some((server_ms, received)) = send(&client, &base, request).await else {
                     failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     continue;
                 };
-                let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+                let total_ms = (received - started).as_secs_f64() * 1000.0;
                 latencies
                     .lock()
                     .expect("latencies")
@@ -184,12 +187,12 @@ async fn open_loop(
         tasks.push(tokio::spawn(async move {
             let late = scheduled.elapsed().as_secs_f64() * 1000.0;
             lateness.lock().expect("lateness").push(late);
-            let Some(server_ms) = send(&client, &base, &request).await else {
+            let Some((server_ms, received)) = send(&client, &base, &request).await else {
                 failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 return;
             };
             // From the scheduled time: a late send counts as waiting.
-            let total_ms = scheduled.elapsed().as_secs_f64() * 1000.0;
+            let total_ms = (received - scheduled).as_secs_f64() * 1000.0;
             latencies
                 .lock()
                 .expect("latencies")
