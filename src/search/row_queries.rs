@@ -61,6 +61,12 @@ impl RowFilter {
         })
     }
 
+    /// The documents of a segment that speak one of the languages asked for, as one bit
+    /// array per language (`SegmentTable::language_docs`); `None` when any language will do.
+    fn language_docs<'t>(&self, table: &'t SegmentTable) -> Option<Vec<&'t [u64]>> {
+        (!self.languages.is_empty()).then(|| self.languages.iter().map(|code| table.language_docs(*code)).collect())
+    }
+
     /// The documents of a segment the filter leaves out by their city, in address order.
     fn excluded_docs<'t>(&self, table: &'t SegmentTable) -> &'t [DocId] {
         self.exclude_city_key.map_or(&[], |city| table.docs_in_city(city))
@@ -234,6 +240,7 @@ impl SegmentToWalk<'_> {
             boost: |doc: DocId| verdicts.boost(doc),
             confirms: |doc: DocId| !reader.is_deleted(doc) && excluded.binary_search(&doc).is_err(),
         };
+        let speaking = filter.language_docs(self.table);
         let mut walk = Walk::new(
             self.segment_ord,
             self.text_scores,
@@ -241,7 +248,7 @@ impl SegmentToWalk<'_> {
             top,
             filter.most_boost(),
         );
-        walk.visit(words, admit);
+        walk.visit(words, speaking.as_deref(), admit);
     }
 }
 
@@ -415,8 +422,9 @@ impl<'a, 't> Walk<'a, 't> {
     }
 
     /// Visits the documents of the segment's `words` (of 64 documents), admitting them by
-    /// `admit`.
-    fn visit<B, C>(&mut self, words: Range<usize>, mut admit: Admission<B, C>)
+    /// `admit`. With `speaking`, only the documents one of its bit arrays holds (those that
+    /// speak a language asked for, which `admit` would refuse otherwise) are scored at all.
+    fn visit<B, C>(&mut self, words: Range<usize>, speaking: Option<&[&[u64]]>, mut admit: Admission<B, C>)
     where
         B: FnMut(DocId) -> Option<Score>,
         C: FnMut(DocId) -> bool,
@@ -432,6 +440,11 @@ impl<'a, 't> Walk<'a, 't> {
             let mut bits = held_by_clause[self.essential_from..]
                 .iter()
                 .fold(above(&scores, self.text_needed()), |bits, held| bits | held);
+            if let Some(speaking) = speaking {
+                bits &= speaking
+                    .iter()
+                    .fold(0, |any, docs| any | docs.get(word).copied().unwrap_or(0));
+            }
             if bits == 0 {
                 continue;
             }
@@ -831,6 +844,7 @@ mod tests {
             boosted in proptest::collection::vec(0u32..400, 0..60),
             keep in 1usize..25,
             in_halves in proptest::bool::ANY,
+            speaking_docs in proptest::option::of(proptest::collection::vec(0u32..400, 0..300)),
         ) {
             let words = (max_doc as usize).div_ceil(64);
             let mut specs: Vec<(Score, Vec<u64>)> = clause_specs
@@ -853,7 +867,20 @@ mod tests {
                 .collect();
             text_hits.sort_by_key(|(doc, _)| *doc);
             text_hits.dedup_by_key(|(doc, _)| *doc);
-            let boost = |doc: DocId| (!refused.contains(&doc)).then(|| if boosted.contains(&doc) { 2.0 } else { 0.0 });
+            // Documents that speak no language asked for are refused, as their profile's
+            // verdict refuses them, and the walk leaves them out by their bits.
+            let speaks = |doc: DocId| speaking_docs.as_ref().is_none_or(|docs| docs.contains(&doc));
+            let speaking_bits: Option<Vec<u64>> = speaking_docs.as_ref().map(|docs| {
+                let mut bits = vec![0u64; words];
+                for doc in docs.iter().filter(|doc| **doc < max_doc) {
+                    bits[*doc as usize / 64] |= 1 << (doc % 64);
+                }
+                bits
+            });
+            let speaking: Option<Vec<&[u64]>> = speaking_bits.as_ref().map(|bits| vec![bits.as_slice()]);
+            let boost = |doc: DocId| {
+                (!refused.contains(&doc) && speaks(doc)).then(|| if boosted.contains(&doc) { 2.0 } else { 0.0 })
+            };
             let confirms = |doc: DocId| !unconfirmed.contains(&doc);
             let admit = |doc: DocId| boost(doc).filter(|_| confirms(doc));
 
@@ -873,7 +900,7 @@ mod tests {
                     for (segment, words) in part {
                         let segment_ord = u32::try_from(*segment).unwrap_or(u32::MAX);
                         let mut walk = Walk::new(segment_ord, &text_scores, &clauses, &mut top, 2.0);
-                        walk.visit(words.clone(), Admission { boost, confirms });
+                        walk.visit(words.clone(), speaking.as_deref(), Admission { boost, confirms });
                     }
                     top.into_best()
                 })

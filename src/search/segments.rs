@@ -83,6 +83,9 @@ pub struct SegmentTable {
     /// documents whose mask holds the code, 64 per word (empty when none does): match
     /// retrieval visits the documents of the topics it asks for instead of every row.
     topic_docs: Vec<Vec<u64>>,
+    /// Per language code, the documents whose profile speaks it, as bits like `topic_docs`:
+    /// a match asking for languages drops the others a word of 64 at a time.
+    language_docs: HashMap<u16, Vec<u64>>,
     /// The documents newest first (ties in `id_orders` order, then by address), sorted on
     /// first use: what a listing without text or topics walks.
     newest_first: OnceLock<Vec<DocId>>,
@@ -139,6 +142,11 @@ impl SegmentTable {
     /// The documents whose `mask`-th topic mask (`TopicMasks` order) holds `code`, as bits
     /// of 64 documents per word, document 0 in the lowest bit of the first; empty when no
     /// document of the segment holds it.
+    /// The documents that speak `code`, as bits like `topic_docs` (empty when none does).
+    pub fn language_docs(&self, code: u16) -> &[u64] {
+        self.language_docs.get(&code).map_or(&[], Vec::as_slice)
+    }
+
     pub fn topic_docs(&self, mask: usize, code: u32) -> &[u64] {
         self.topic_docs
             .get(mask * MAX_TOPIC_CODES as usize + code as usize)
@@ -285,6 +293,7 @@ impl SegmentTable {
             profile_of: Vec::new(),
             profile_sizes: Vec::new(),
             topic_docs: Vec::new(),
+            language_docs: HashMap::new(),
             newest_first: OnceLock::new(),
             live_counts: Mutex::new(None),
             linked,
@@ -293,6 +302,7 @@ impl SegmentTable {
         };
         table.assign_profiles();
         table.assign_topic_docs();
+        table.assign_language_docs();
         table.assign_docs_by_city();
         table.assign_docs_by_id_order();
         Ok(table)
@@ -322,6 +332,18 @@ impl SegmentTable {
 }
 
 impl SegmentTable {
+    fn assign_language_docs(&mut self) {
+        let words = self.rows.len().div_ceil(64);
+        let mut language_docs: HashMap<u16, Vec<u64>> = HashMap::new();
+        for doc in 0..self.rows.len() {
+            let id = DocId::try_from(doc).unwrap_or(DocId::MAX);
+            for code in self.languages(id) {
+                language_docs.entry(*code).or_insert_with(|| vec![0u64; words])[doc / 64] |= 1u64 << (doc % 64);
+            }
+        }
+        self.language_docs = language_docs;
+    }
+
     fn assign_docs_by_city(&mut self) {
         let mut docs_by_city: HashMap<u64, Vec<DocId>> = HashMap::new();
         for (doc, row) in (0..).zip(&self.rows) {
