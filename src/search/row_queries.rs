@@ -6,10 +6,10 @@
 //! the union to merge; the tables' bits per topic and a verdict per facet profile answer
 //! both.
 
+use std::ops::Range;
+
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
-
-use std::ops::Range;
 
 use super::SearchError;
 use super::in_two::{self, split_in_two};
@@ -207,6 +207,8 @@ pub fn best_by_rows(
         vec![walk_whole(&max_docs)]
     };
     let bests = split_in_two(&parts, part_words, |part| {
+        // One `Top` for a part's segments: a later segment's documents must beat the best
+        // of the earlier ones, so its walk starts with a floor.
         let mut top = Top::new(keep);
         for (segment, words) in part {
             segments[*segment].walk(words.clone(), filter, &mut top);

@@ -139,14 +139,14 @@ impl SegmentTable {
         self.profile_of.get(doc as usize).map_or(0, |profile| *profile as usize)
     }
 
-    /// The documents whose `mask`-th topic mask (`TopicMasks` order) holds `code`, as bits
-    /// of 64 documents per word, document 0 in the lowest bit of the first; empty when no
-    /// document of the segment holds it.
     /// The documents that speak `code`, as bits like `topic_docs` (empty when none does).
     pub fn language_docs(&self, code: u16) -> &[u64] {
         self.language_docs.get(&code).map_or(&[], Vec::as_slice)
     }
 
+    /// The documents whose `mask`-th topic mask (`TopicMasks` order) holds `code`, as bits
+    /// of 64 documents per word, document 0 in the lowest bit of the first; empty when no
+    /// document of the segment holds it.
     pub fn topic_docs(&self, mask: usize, code: u32) -> &[u64] {
         self.topic_docs
             .get(mask * MAX_TOPIC_CODES as usize + code as usize)
@@ -351,9 +351,7 @@ impl SegmentTable {
         }
         self.docs_by_city = docs_by_city;
     }
-}
 
-impl SegmentTable {
     fn assign_docs_by_id_order(&mut self) {
         self.docs_by_id_order = IdIndex::new(&self.id_orders);
     }
