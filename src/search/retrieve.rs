@@ -120,28 +120,6 @@ impl RegionCodes {
     pub fn contains(&self, code: &u64) -> bool {
         *code < 64 && self.0 & (1 << code) != 0
     }
-
-    /// The codes, lowest first.
-    pub fn iter(&self) -> impl Iterator<Item = u64> + use<> {
-        set_bits(self.0)
-    }
-}
-
-impl FromIterator<u64> for RegionCodes {
-    fn from_iter<I: IntoIterator<Item = u64>>(codes: I) -> RegionCodes {
-        RegionCodes(row_queries::region_mask(&codes.into_iter().collect::<Vec<_>>()))
-    }
-}
-
-/// The positions of the bits set in `mask`, lowest first.
-fn set_bits(mut mask: u64) -> impl Iterator<Item = u64> {
-    std::iter::from_fn(move || {
-        (mask != 0).then(|| {
-            let bit = mask.trailing_zeros();
-            mask &= mask - 1;
-            u64::from(bit)
-        })
-    })
 }
 
 /// The features of each address, from the per-segment tables (no stored documents, no
@@ -537,5 +515,22 @@ impl SearchEngine {
             });
         }
         Ok(cases)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_codes_hold_the_bits_of_their_mask_and_nothing_past_63() {
+        let codes = RegionCodes::from_mask((1 << 0) | (1 << 17) | (1 << 63));
+        let check = |code: u64, expected: bool| assert_eq!(codes.contains(&code), expected, "code {code}");
+        check(0, true);
+        check(17, true);
+        check(63, true);
+        check(1, false);
+        check(64, false);
+        check(u64::MAX, false);
     }
 }
