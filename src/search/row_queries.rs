@@ -201,11 +201,13 @@ pub fn best_by_rows(
         })
         .collect();
     let max_docs: Vec<DocId> = segments.iter().map(|segment| segment.reader.max_doc()).collect();
-    let parts = if in_two::answered_alone() {
+    let mut parts = if in_two::answered_alone() {
         walk_in_halves(&max_docs)
     } else {
         vec![walk_whole(&max_docs)]
     };
+    // A segment of one word has no second half: no thread is woken for nothing.
+    parts.retain(|part| !part.is_empty());
     let bests = split_in_two(&parts, part_words, |part| {
         // One `Top` for a part's segments: a later segment's documents must beat the best
         // of the earlier ones, so its walk starts with a floor.
