@@ -7,6 +7,7 @@
 //! - `vocab`: the taxonomy, regions and topic matcher read from `index/`.
 //! - `store`: the only code that knows sled; the source of truth.
 //! - `search`: the only code that knows tantivy indexes; schema, writer, reader, queries.
+//! - `in_two`: one request's work shared between the calling thread and a second core.
 //! - `matching`: pure ranking of candidates for a request; no I/O.
 //! - `reading`: what a text is about: vocabulary, learned associations and corpus feedback combined.
 //! - `curation`: staff use cases: import, export, duplicates, merge, audit.
@@ -23,6 +24,7 @@ pub mod domain;
 pub mod evaluation;
 pub mod generate;
 pub mod http;
+pub mod in_two;
 pub mod locale;
 pub mod matching;
 pub mod reading;

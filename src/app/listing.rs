@@ -287,8 +287,8 @@ impl App {
         highlights_of: impl Fn(&R, &AnalysedQuery, Option<TextLanguage>) -> BTreeMap<&'static str, String>,
     ) -> Result<ListingPage<R>, AppError> {
         // Counted while it is answered: a search alone may share its work with a second
-        // thread (`search::request_in_flight`).
-        let _in_flight = crate::search::request_in_flight();
+        // thread (`in_two::request_in_flight`).
+        let _in_flight = crate::in_two::request_in_flight();
         let started = Instant::now();
         let parsed = self.parse_listing(params, R::KIND == crate::domain::RecordKind::Expert)?;
         let query = self.analysed(parsed.q.as_deref());

@@ -41,8 +41,8 @@ impl App {
     pub fn match_experts(&self, input: MatchInput) -> Result<MatchOutcome, AppError> {
         let started = Instant::now();
         // Counted while it is answered: a match alone may share its work with a second
-        // thread (`search::request_in_flight`).
-        let _in_flight = crate::search::request_in_flight();
+        // thread (`in_two::request_in_flight`).
+        let _in_flight = crate::in_two::request_in_flight();
         let request = self.validate_match(input)?;
         let reading = self.read_request(&request)?;
         let cases = self.case_evidence(&reading)?;

@@ -408,26 +408,24 @@ impl App {
             detected: query.detected_language,
             long_enough: query.words.len() >= 4,
         };
-        let learned = reading::learned_evidence(
-            self.analyzers(),
-            &self.topic_model(),
-            &self.without_names(text, query),
-            &text_languages,
-            &corrections,
+        let model = self.topic_model();
+        let text_without_names = self.without_names(text, query);
+        // What the best matches are about and what was learned are read independently. The
+        // feedback stays on this thread: its walk shares its own work with the pool
+        // (`in_two::split_in_two`) once the pool is done with the learned reading.
+        let (feedback, learned) = crate::in_two::side_by_side(
+            || self.feedback(query, matches),
+            || {
+                reading::learned_evidence(
+                    self.analyzers(),
+                    &model,
+                    &text_without_names,
+                    &text_languages,
+                    &corrections,
+                )
+            },
         );
-        let feedback = if settings.feedback > 0.0 && !query.is_empty() {
-            let scored_here;
-            let matches = match matches {
-                Some(matches) => matches,
-                None => {
-                    scored_here = self.engine().query_matches(query)?;
-                    &scored_here
-                }
-            };
-            self.engine().feedback_topics(matches, settings.feedback_records)?
-        } else {
-            Vec::new()
-        };
+        let feedback = feedback?;
         let mut read = reading::combine(
             &Evidence {
                 vocabulary: &query.topics,
@@ -440,6 +438,25 @@ impl App {
             topic.words = reading::words_of_the_text(text, &topic.words);
         }
         Ok(read)
+    }
+}
+
+impl App {
+    /// What the records that best match the query are about (empty when feedback is off).
+    fn feedback(&self, query: &AnalysedQuery, matches: Option<&QueryMatches>) -> Result<Vec<(Topic, f32)>, AppError> {
+        let settings = &self.settings().reading;
+        if settings.feedback <= 0.0 || query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let scored_here;
+        let matches = match matches {
+            Some(matches) => matches,
+            None => {
+                scored_here = self.engine().query_matches(query)?;
+                &scored_here
+            }
+        };
+        Ok(self.engine().feedback_topics(matches, settings.feedback_records)?)
     }
 }
 

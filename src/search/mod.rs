@@ -9,7 +9,6 @@ mod collect;
 mod engine;
 mod feedback;
 mod floor;
-mod in_two;
 mod query;
 mod retrieve;
 mod row_queries;
@@ -21,7 +20,6 @@ mod text_matches;
 pub use collect::{FacetCounts, FacetFilters, RankOrder};
 pub use engine::{IndexUpdate, OpenReport, SearchEngine, remove_set_aside};
 pub use floor::FloorQuery;
-pub use in_two::{InFlight, request_in_flight};
 pub use query::{AnalysedQuery, QueryLimits, QueryWord, TextWeights, TopicClauseWeights};
 pub use retrieve::{CandidateFeatures, CaseHit, Listing, ListingRequest, MatchFilters, MatchRetrieval, RegionCodes};
 pub use schema::{

@@ -10,6 +10,7 @@ use tantivy::{Searcher, Term};
 
 use super::schema::CommonFields;
 use crate::domain::Topic;
+use crate::in_two::side_by_side;
 use crate::text::{Analyzers, TextLanguage, detect_language};
 use crate::vocab::{TopicEvidence, Vocabulary};
 
@@ -127,13 +128,43 @@ pub fn analyse(
     fields: AnalysedFields<'_>,
     limits: &QueryLimits,
 ) -> AnalysedQuery {
-    let folded_field = fields.folded;
     let folded_tokens = analyzers.folded(text);
     if folded_tokens.is_empty() {
         return AnalysedQuery::default();
     }
     let detected = detect_language(text, None);
-    let languages_read: Vec<TextLanguage> = if folded_tokens.len() >= 4 && detected != TextLanguage::Other {
+    let analysis = Analysis {
+        text,
+        folded_tokens: &folded_tokens,
+        detected,
+        languages_read: languages_to_read(detected, folded_tokens.len()),
+        analyzers,
+        vocabulary,
+        searcher,
+        fields,
+        limits,
+    };
+    // The text's words and what it names are read independently of each other.
+    let (words, mentions) = side_by_side(|| analysis.words(), || analysis.mentions());
+    let detected_language = match detected {
+        TextLanguage::Other => language_of_vocabulary_terms(&mentions.topics),
+        language if folded_tokens.len() >= 4 => Some(language),
+        language => language_of_vocabulary_terms(&mentions.topics).or(Some(language)),
+    };
+    AnalysedQuery {
+        detected_language,
+        languages_read: analysis.languages_read,
+        words,
+        topics: mentions.topics,
+        places: mentions.places,
+        names_a_person: mentions.names_a_person,
+    }
+}
+
+/// The languages a text is read in: the detected one (and English beside it) for a text
+/// long enough to tell, every stemmed language otherwise.
+fn languages_to_read(detected: TextLanguage, token_count: usize) -> Vec<TextLanguage> {
+    if token_count >= 4 && detected != TextLanguage::Other {
         let mut languages = vec![detected];
         if detected != TextLanguage::English {
             languages.push(TextLanguage::English);
@@ -141,140 +172,173 @@ pub fn analyse(
         languages
     } else {
         TextLanguage::STEMMED.to_vec()
-    };
+    }
+}
 
-    // A token missing from a language's output is a stop word there; stems by token start
-    // offset for the languages read.
-    let kept_by_language: Vec<HashSet<usize>> = TextLanguage::STEMMED
-        .into_iter()
-        .map(|language| {
-            analyzers
-                .without_stop_words(language, text)
-                .into_iter()
-                .map(|token| token.start)
-                .collect()
-        })
-        .collect();
-    let stems_by_offset: Vec<(TextLanguage, HashMap<usize, String>)> = TextLanguage::STEMMED
-        .into_iter()
-        .filter(|language| languages_read.contains(language))
-        .map(|language| {
-            let stems = analyzers
-                .stemmed(language, text)
-                .into_iter()
-                .map(|token| (token.start, token.term))
-                .collect();
-            (language, stems)
-        })
-        .collect();
+/// One text being analysed, with what its analysis reads from.
+struct Analysis<'a> {
+    text: &'a str,
+    folded_tokens: &'a [crate::text::Token],
+    detected: TextLanguage,
+    languages_read: Vec<TextLanguage>,
+    analyzers: &'a Analyzers,
+    vocabulary: &'a Vocabulary,
+    searcher: &'a Searcher,
+    fields: AnalysedFields<'a>,
+    limits: &'a QueryLimits,
+}
 
-    let mut seen = HashSet::new();
-    let mut words = Vec::new();
-    for token in &folded_tokens {
-        let is_stop_word = kept_by_language.iter().any(|kept| !kept.contains(&token.start));
-        if is_stop_word || token.term.chars().count() < 2 || !seen.insert(token.term.clone()) {
-            continue;
-        }
-        let stems = stems_by_offset
+/// What a text names: topics (typos tolerated), places, and whether it is someone's name.
+struct Mentions {
+    topics: Vec<TopicEvidence>,
+    places: Vec<crate::vocab::Place>,
+    names_a_person: bool,
+}
+
+impl Analysis<'_> {
+    /// The text's distinct words with their stems, the most informative kept, and typo
+    /// corrections for those the index does not know.
+    fn words(&self) -> Vec<QueryWord> {
+        let mut words = self.distinct_words();
+        let mut frequencies: HashMap<String, u64> = words
             .iter()
-            .filter_map(|(language, stems)| stems.get(&token.start).map(|stem| (*language, stem.clone())))
+            .map(|word| (word.folded.clone(), self.document_frequency(&word.folded)))
             .collect();
-        words.push(QueryWord {
-            folded: token.term.clone(),
-            stems,
-            corrections: Vec::new(),
-            names_someone: false,
-        });
+        for word in &mut words {
+            let in_names = self
+                .searcher
+                .doc_freq(&Term::from_field_text(self.fields.name, &word.folded))
+                .unwrap_or(0);
+            let anywhere = frequencies.get(&word.folded).copied().unwrap_or(0);
+            word.names_someone =
+                is_mostly_a_name(in_names, anywhere) && !self.vocabulary.matcher.knows_word(&word.folded);
+        }
+        if words.len() > self.limits.max_words {
+            // Keep the most informative words: rare ones that exist in the index, then unknown ones.
+            words.sort_by_key(|word| match frequencies.get(&word.folded).copied().unwrap_or(0) {
+                0 => u64::MAX,
+                frequency => frequency,
+            });
+            words.truncate(self.limits.max_words);
+        }
+        self.add_corrections(&mut words, &mut frequencies);
+        words
     }
 
-    let document_frequency = |word: &str| {
-        searcher
-            .doc_freq(&Term::from_field_text(folded_field, word))
-            .unwrap_or(0)
-    };
-    let mut frequencies: HashMap<String, u64> = words
-        .iter()
-        .map(|word| (word.folded.clone(), document_frequency(&word.folded)))
-        .collect();
-    for word in &mut words {
-        let in_names = searcher
-            .doc_freq(&Term::from_field_text(fields.name, &word.folded))
-            .unwrap_or(0);
-        let anywhere = frequencies.get(&word.folded).copied().unwrap_or(0);
-        word.names_someone = is_mostly_a_name(in_names, anywhere) && !vocabulary.matcher.knows_word(&word.folded);
-    }
-    if words.len() > limits.max_words {
-        // Keep the most informative words: rare ones that exist in the index, then unknown ones.
-        words.sort_by_key(|word| match frequencies.get(&word.folded).copied().unwrap_or(0) {
-            0 => u64::MAX,
-            frequency => frequency,
-        });
-        words.truncate(limits.max_words);
-    }
-
-    let mut corrected_words = 0;
-    for word in &mut words {
-        if corrected_words >= limits.max_corrected_words {
-            break;
-        }
-        let length = word.folded.chars().count();
-        let known = frequencies.get(&word.folded).copied().unwrap_or(0) > 0
-            || vocabulary.matcher.knows_word(&word.folded)
-            || stem_is_indexed(searcher, &fields, detected, word);
-        if known || length < limits.shortest_corrected_word || !word.folded.chars().all(char::is_alphabetic) {
-            continue;
-        }
-        corrected_words += 1;
-        let distance = if length >= limits.two_edits_from { 2 } else { 1 };
-        for correction in index_corrections(
-            searcher,
-            folded_field,
-            &word.folded,
-            distance,
-            limits.max_corrections_per_word,
-        ) {
-            let stems = languages_read
+    /// Every distinct word of two letters or more that no analysed language takes for a stop
+    /// word, with its stem in each language read, in the text's order.
+    fn distinct_words(&self) -> Vec<QueryWord> {
+        // A token missing from a language's output is a stop word there; stems by token start
+        // offset for the languages read.
+        let kept_by_language: Vec<HashSet<usize>> = TextLanguage::STEMMED
+            .into_iter()
+            .map(|language| {
+                self.analyzers
+                    .without_stop_words(language, self.text)
+                    .into_iter()
+                    .map(|token| token.start)
+                    .collect()
+            })
+            .collect();
+        let stems_by_offset: Vec<(TextLanguage, HashMap<usize, String>)> = TextLanguage::STEMMED
+            .into_iter()
+            .filter(|language| self.languages_read.contains(language))
+            .map(|language| {
+                let stems = self
+                    .analyzers
+                    .stemmed(language, self.text)
+                    .into_iter()
+                    .map(|token| (token.start, token.term))
+                    .collect();
+                (language, stems)
+            })
+            .collect();
+        let mut seen = HashSet::new();
+        let mut words = Vec::new();
+        for token in self.folded_tokens {
+            let is_stop_word = kept_by_language.iter().any(|kept| !kept.contains(&token.start));
+            if is_stop_word || token.term.chars().count() < 2 || !seen.insert(token.term.clone()) {
+                continue;
+            }
+            let stems = stems_by_offset
                 .iter()
-                .filter_map(|language| {
-                    analyzers
-                        .stemmed(*language, &correction)
-                        .into_iter()
-                        .next()
-                        .map(|token| (*language, token.term))
-                })
+                .filter_map(|(language, stems)| stems.get(&token.start).map(|stem| (*language, stem.clone())))
                 .collect();
-            frequencies.insert(correction.clone(), 1);
-            word.corrections.push(QueryCorrection {
-                folded: correction,
+            words.push(QueryWord {
+                folded: token.term.clone(),
                 stems,
+                corrections: Vec::new(),
+                names_someone: false,
             });
         }
+        words
     }
 
-    let known_in_index = |word: &str| {
-        frequencies
-            .get(word)
-            .copied()
-            .unwrap_or_else(|| document_frequency(word))
-            > 0
-    };
-    let topics = vocabulary
-        .matcher
-        .detect_with_typos(analyzers, text, &languages_read, &known_in_index);
-    let detected_language = match detected {
-        TextLanguage::Other => language_of_vocabulary_terms(&topics),
-        language if folded_tokens.len() >= 4 => Some(language),
-        language => language_of_vocabulary_terms(&topics).or(Some(language)),
-    };
-    let places = vocabulary.places.find(analyzers, text);
-    let names_a_person = is_someone_s_name(searcher, fields.name, &folded_tokens);
-    AnalysedQuery {
-        detected_language,
-        languages_read,
-        words,
-        topics,
-        places,
-        names_a_person,
+    /// Typo corrections from the index for the first words it does not know.
+    fn add_corrections(&self, words: &mut [QueryWord], frequencies: &mut HashMap<String, u64>) {
+        let limits = self.limits;
+        let mut corrected_words = 0;
+        for word in words {
+            if corrected_words >= limits.max_corrected_words {
+                break;
+            }
+            let length = word.folded.chars().count();
+            let known = frequencies.get(&word.folded).copied().unwrap_or(0) > 0
+                || self.vocabulary.matcher.knows_word(&word.folded)
+                || stem_is_indexed(self.searcher, &self.fields, self.detected, word);
+            if known || length < limits.shortest_corrected_word || !word.folded.chars().all(char::is_alphabetic) {
+                continue;
+            }
+            corrected_words += 1;
+            let distance = if length >= limits.two_edits_from { 2 } else { 1 };
+            for correction in index_corrections(
+                self.searcher,
+                self.fields.folded,
+                &word.folded,
+                distance,
+                limits.max_corrections_per_word,
+            ) {
+                let stems = self
+                    .languages_read
+                    .iter()
+                    .filter_map(|language| {
+                        self.analyzers
+                            .stemmed(*language, &correction)
+                            .into_iter()
+                            .next()
+                            .map(|token| (*language, token.term))
+                    })
+                    .collect();
+                frequencies.insert(correction.clone(), 1);
+                word.corrections.push(QueryCorrection {
+                    folded: correction,
+                    stems,
+                });
+            }
+        }
+    }
+
+    /// The topics, places and person the text names.
+    fn mentions(&self) -> Mentions {
+        // Every word of the index's term dictionary occurs in some document.
+        let known_in_index = |word: &str| self.document_frequency(word) > 0;
+        Mentions {
+            topics: self.vocabulary.matcher.detect_with_typos(
+                self.analyzers,
+                self.text,
+                &self.languages_read,
+                &known_in_index,
+            ),
+            places: self.vocabulary.places.find(self.analyzers, self.text),
+            names_a_person: is_someone_s_name(self.searcher, self.fields.name, self.folded_tokens),
+        }
+    }
+
+    /// How many documents hold the folded word.
+    fn document_frequency(&self, word: &str) -> u64 {
+        self.searcher
+            .doc_freq(&Term::from_field_text(self.fields.folded, word))
+            .unwrap_or(0)
     }
 }
 

@@ -12,11 +12,11 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
 use super::SearchError;
-use super::in_two::{self, split_in_two};
 use super::query::TopicClauseWeights;
 use super::segments::{FacetProfile, MAX_REGION_CODES, MAX_TOPIC_CODES, SegmentTable, SegmentTables};
 use super::text_matches::TextMatches;
 use crate::domain::Topic;
+use crate::in_two::{self, split_in_two};
 
 /// What a document's row must hold, and what earns it a boost. Codes are the index's: status
 /// codes, two-letter codes of languages and countries, region codes.

@@ -16,8 +16,8 @@ use tantivy::{DocAddress, InvertedIndexReader, Score, Searcher, SegmentReader};
 
 use super::SearchError;
 use super::engine::SearchEngine;
-use super::in_two::split_in_two;
 use super::query::{self, AnalysedQuery, TextTerm, TextWeights};
+use crate::in_two::split_in_two;
 
 /// The BM25 scores of one index's documents for a text (0 where it does not match), per
 /// segment of the searcher they were scored on.

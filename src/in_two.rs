@@ -1,7 +1,7 @@
-//! One request's per-segment work shared between the calling thread and one of rayon's
-//! pool: on two cores, a request that arrives at an idle server is answered sooner. Only a
-//! request answered alone shares its work: with others in flight the cores are busy anyway,
-//! and the hand-offs would cost throughput.
+//! One request's work shared between the calling thread and a second core: on two cores, a
+//! request that arrives at an idle server is answered sooner. Only a request answered alone
+//! shares its work: with others in flight the cores are busy anyway, and the hand-offs would
+//! cost throughput.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -24,7 +24,7 @@ pub fn request_in_flight() -> InFlight {
 }
 
 /// Whether at most one request is being answered: then the other core is free.
-pub(super) fn answered_alone() -> bool {
+pub fn answered_alone() -> bool {
     REQUESTS_IN_FLIGHT.load(Ordering::Relaxed) <= 1
 }
 
@@ -33,7 +33,7 @@ pub(super) fn answered_alone() -> bool {
 /// cost is only roughly known before it is scored, and whichever side finishes first takes
 /// the next one. A single item (or none) runs here, and every item while other requests
 /// are being answered.
-pub(super) fn split_in_two<T, R>(items: &[T], cost: impl Fn(&T) -> u64, work: impl Fn(&T) -> R + Sync) -> Vec<R>
+pub fn split_in_two<T, R>(items: &[T], cost: impl Fn(&T) -> u64, work: impl Fn(&T) -> R + Sync) -> Vec<R>
 where
     T: Sync,
     R: Send,
@@ -61,6 +61,28 @@ where
     results.into_iter().map(|(_, result)| result).collect()
 }
 
+/// `here()` and `there()`, both results: `there` runs on one of rayon's pool while this
+/// thread runs `here`, when the request is answered alone; one after the other otherwise.
+/// For two independent steps of one request that would each leave the other core idle.
+pub fn side_by_side<A, B>(here: impl FnOnce() -> A, there: impl FnOnce() -> B + Send) -> (A, B)
+where
+    B: Send,
+{
+    if !answered_alone() {
+        let here_result = here();
+        return (here_result, there());
+    }
+    let mut pooled = None;
+    let here_result = rayon::in_place_scope(|scope| {
+        let pooled = &mut pooled;
+        scope.spawn(move |_| *pooled = Some(there()));
+        here()
+    });
+    // The scope returns once its spawned work has run (or re-raises the panic it met).
+    let there_result = pooled.expect("a scope's spawned work has finished when the scope returns");
+    (here_result, there_result)
+}
+
 /// The items' indexes, the costliest first (in item order among equals).
 fn costliest_first<T>(items: &[T], cost: impl Fn(&T) -> u64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..items.len()).collect();
@@ -83,6 +105,13 @@ mod tests {
         // Three expert segments of 73k, 27k and 10k documents, and two case segments.
         check(&[73, 27, 10, 26, 4], &[0, 1, 3, 2, 4]);
         check(&[10, 10, 10], &[0, 1, 2]);
+    }
+
+    #[test]
+    fn both_sides_give_their_results() {
+        let numbers: Vec<u64> = (1..=100).collect();
+        let (sum, count) = side_by_side(|| numbers.iter().sum::<u64>(), || numbers.len());
+        assert_eq!((sum, count), (5050, 100));
     }
 
     proptest::proptest! {
