@@ -3,7 +3,11 @@
 //! shares its work: with others in flight the cores are busy anyway, and the hand-offs would
 //! cost throughput.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rayon::{ThreadPool, Yield};
 
 /// Requests being answered now, in the whole process (`request_in_flight`).
 static REQUESTS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
@@ -17,10 +21,45 @@ impl Drop for InFlight {
     }
 }
 
-/// Counts a request (a search or a match) as being answered until the guard drops.
+/// Counts a request (a search or a match) as being answered until the guard drops. The
+/// first request at an idle server also wakes the second hand (`stay_ready`), so that the
+/// wake-up overlaps the request's first steps.
 pub fn request_in_flight() -> InFlight {
-    REQUESTS_IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+    let before = REQUESTS_IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+    if before == 0
+        && let Some(pool) = second_hand()
+    {
+        pool.spawn(stay_ready);
+    }
     InFlight(())
+}
+
+/// The thread that takes the work a request shares: a pool of one, since a request shares
+/// with one other core. `None` when the thread could not be started; then every request
+/// does all its work itself.
+fn second_hand() -> Option<&'static ThreadPool> {
+    static POOL: OnceLock<Option<ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .thread_name(|_| "citypeers-second-hand".to_string())
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Runs on the second hand while a single request is answered: takes the work the request
+/// hands over as soon as it is handed, instead of sleeping between hand-offs. A request
+/// hands work over up to six times, and waking a sleeping thread cost tens of microseconds
+/// each time on a virtual machine. Returns, and the thread sleeps, once no request (or
+/// more than one) is in flight.
+fn stay_ready() {
+    while REQUESTS_IN_FLIGHT.load(Ordering::Relaxed) == 1 {
+        if rayon::yield_now() != Some(Yield::Executed) {
+            std::hint::spin_loop();
+        }
+    }
 }
 
 /// Whether at most one request is being answered: then the other core is free.
@@ -28,7 +67,7 @@ pub fn answered_alone() -> bool {
     REQUESTS_IN_FLIGHT.load(Ordering::Relaxed) <= 1
 }
 
-/// `work` applied to every item, results in item order. This thread and one of rayon's pool
+/// `work` applied to every item, results in item order. This thread and the second hand
 /// each take the next item, the costliest (`cost`) first, until none is left: a segment's
 /// cost is only roughly known before it is scored, and whichever side finishes first takes
 /// the next one. A single item (or none) runs here, and every item while other requests
@@ -38,9 +77,9 @@ where
     T: Sync,
     R: Send,
 {
-    if items.len() < 2 || !answered_alone() {
+    let Some(pool) = second_hand().filter(|_| items.len() >= 2 && answered_alone()) else {
         return items.iter().map(&work).collect();
-    }
+    };
     let order = costliest_first(items, cost);
     let next = AtomicUsize::new(0);
     let take_until_done = |results: &mut Vec<(usize, R)>| {
@@ -50,38 +89,67 @@ where
     };
     let mut pooled: Vec<(usize, R)> = Vec::new();
     let mut here: Vec<(usize, R)> = Vec::new();
-    rayon::in_place_scope(|scope| {
-        let take_until_done = &take_until_done;
-        let pooled = &mut pooled;
-        scope.spawn(move |_| take_until_done(pooled));
+    let pooled_done = AtomicBool::new(false);
+    pool.in_place_scope(|scope| {
+        let (take_until_done, pooled, pooled_done) = (&take_until_done, &mut pooled, &pooled_done);
+        scope.spawn(move |_| {
+            take_until_done(pooled);
+            pooled_done.store(true, Ordering::Release);
+        });
         take_until_done(&mut here);
+        wait_briefly_for(pooled_done);
     });
     let mut results: Vec<(usize, R)> = here.into_iter().chain(pooled).collect();
     results.sort_by_key(|(index, _)| *index);
     results.into_iter().map(|(_, result)| result).collect()
 }
 
-/// `here()` and `there()`, both results: `there` runs on one of rayon's pool while this
-/// thread runs `here`, when the request is answered alone; one after the other otherwise.
+/// `here()` and `there()`, both results: `there` runs on the second hand while this thread
+/// runs `here`, when the request is answered alone; one after the other otherwise.
 /// For two independent steps of one request that would each leave the other core idle.
 pub fn side_by_side<A, B>(here: impl FnOnce() -> A, there: impl FnOnce() -> B + Send) -> (A, B)
 where
     B: Send,
 {
-    if !answered_alone() {
+    let Some(pool) = second_hand().filter(|_| answered_alone()) else {
         let here_result = here();
         return (here_result, there());
-    }
+    };
     let mut pooled = None;
-    let here_result = rayon::in_place_scope(|scope| {
-        let pooled = &mut pooled;
-        scope.spawn(move |_| *pooled = Some(there()));
-        here()
+    let pooled_done = AtomicBool::new(false);
+    let here_result = pool.in_place_scope(|scope| {
+        let (pooled, pooled_done) = (&mut pooled, &pooled_done);
+        scope.spawn(move |_| {
+            *pooled = Some(there());
+            pooled_done.store(true, Ordering::Release);
+        });
+        let here_result = here();
+        wait_briefly_for(pooled_done);
+        here_result
     });
     // The scope returns once its spawned work has run (or re-raises the panic it met).
     let there_result = pooled.expect("a scope's spawned work has finished when the scope returns");
     (here_result, there_result)
 }
+
+/// Spins until `done` or for at most `LONGEST_SPIN`, before a scope's end puts this thread
+/// to sleep until the second hand's part is done: the second hand is usually a few
+/// microseconds from done, and being woken costs more on a virtual machine.
+fn wait_briefly_for(done: &AtomicBool) {
+    let started = Instant::now();
+    while !done.load(Ordering::Acquire) {
+        for _ in 0..SPINS_BETWEEN_CLOCK_READS {
+            std::hint::spin_loop();
+        }
+        if started.elapsed() > LONGEST_SPIN {
+            return;
+        }
+    }
+}
+
+/// How long `wait_briefly_for` spins at most: a fifth of a long challenge's whole answer.
+const LONGEST_SPIN: Duration = Duration::from_micros(500);
+const SPINS_BETWEEN_CLOCK_READS: usize = 64;
 
 /// The items' indexes, the costliest first (in item order among equals).
 fn costliest_first<T>(items: &[T], cost: impl Fn(&T) -> u64) -> Vec<usize> {
