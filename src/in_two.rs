@@ -52,12 +52,13 @@ fn second_hand() -> Option<&'static ThreadPool> {
 /// Runs on the second hand while a single request is answered: takes the work the request
 /// hands over as soon as it is handed, instead of sleeping between hand-offs. A request
 /// hands work over up to six times, and waking a sleeping thread cost tens of microseconds
-/// each time on a virtual machine. Returns, and the thread sleeps, once no request (or
-/// more than one) is in flight.
+/// each time on a virtual machine. While it waits it yields its core to any other thread
+/// that wants it (the topic learning, index merges): it only uses time nobody else does.
+/// Returns, and the thread sleeps, once no request (or more than one) is in flight.
 fn stay_ready() {
     while REQUESTS_IN_FLIGHT.load(Ordering::Relaxed) == 1 {
         if rayon::yield_now() != Some(Yield::Executed) {
-            std::hint::spin_loop();
+            std::thread::yield_now();
         }
     }
 }
@@ -132,24 +133,19 @@ where
     (here_result, there_result)
 }
 
-/// Spins until `done` or for at most `LONGEST_SPIN`, before a scope's end puts this thread
-/// to sleep until the second hand's part is done: the second hand is usually a few
-/// microseconds from done, and being woken costs more on a virtual machine.
+/// Waits until `done` or for at most `LONGEST_SPIN`, yielding the core to any other thread
+/// that wants it, before a scope's end puts this thread to sleep until the second hand's
+/// part is done: the second hand is usually a few microseconds from done, and being woken
+/// costs more on a virtual machine.
 fn wait_briefly_for(done: &AtomicBool) {
     let started = Instant::now();
-    while !done.load(Ordering::Acquire) {
-        for _ in 0..SPINS_BETWEEN_CLOCK_READS {
-            std::hint::spin_loop();
-        }
-        if started.elapsed() > LONGEST_SPIN {
-            return;
-        }
+    while !done.load(Ordering::Acquire) && started.elapsed() < LONGEST_SPIN {
+        std::thread::yield_now();
     }
 }
 
-/// How long `wait_briefly_for` spins at most: a fifth of a long challenge's whole answer.
+/// How long `wait_briefly_for` waits at most: a fifth of a long challenge's whole answer.
 const LONGEST_SPIN: Duration = Duration::from_micros(500);
-const SPINS_BETWEEN_CLOCK_READS: usize = 64;
 
 /// The items' indexes, the costliest first (in item order among equals).
 fn costliest_first<T>(items: &[T], cost: impl Fn(&T) -> u64) -> Vec<usize> {
