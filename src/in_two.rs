@@ -12,6 +12,10 @@ use rayon::{ThreadPool, Yield};
 /// Requests being answered now, in the whole process (`request_in_flight`).
 static REQUESTS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
+/// Whether the second hand has been asked to poll (`stay_ready`) and has not stopped: at
+/// most one polling job is queued or running at a time.
+static SECOND_HAND_POLLING: AtomicBool = AtomicBool::new(false);
+
 /// Counts a request as being answered until it drops.
 pub struct InFlight(());
 
@@ -28,6 +32,9 @@ pub fn request_in_flight() -> InFlight {
     let before = REQUESTS_IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
     if before == 0
         && let Some(pool) = second_hand()
+        && SECOND_HAND_POLLING
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
     {
         pool.spawn(stay_ready);
     }
@@ -61,6 +68,13 @@ fn stay_ready() {
             std::thread::yield_now();
         }
     }
+    SECOND_HAND_POLLING.store(false, Ordering::Release);
+}
+
+/// The second hand, when this request may hand it work: answered alone, and not running on
+/// the second hand itself (which cannot hand work to itself).
+fn free_second_hand() -> Option<&'static ThreadPool> {
+    second_hand().filter(|pool| answered_alone() && pool.current_thread_index().is_none())
 }
 
 /// Whether at most one request is being answered: then the other core is free.
@@ -78,7 +92,7 @@ where
     T: Sync,
     R: Send,
 {
-    let Some(pool) = second_hand().filter(|_| items.len() >= 2 && answered_alone()) else {
+    let Some(pool) = free_second_hand().filter(|_| items.len() >= 2) else {
         return items.iter().map(&work).collect();
     };
     let order = costliest_first(items, cost);
@@ -112,7 +126,7 @@ pub fn side_by_side<A, B>(here: impl FnOnce() -> A, there: impl FnOnce() -> B + 
 where
     B: Send,
 {
-    let Some(pool) = second_hand().filter(|_| answered_alone()) else {
+    let Some(pool) = free_second_hand() else {
         let here_result = here();
         return (here_result, there());
     };
@@ -176,6 +190,31 @@ mod tests {
         let numbers: Vec<u64> = (1..=100).collect();
         let (sum, count) = side_by_side(|| numbers.iter().sum::<u64>(), || numbers.len());
         assert_eq!((sum, count), (5050, 100));
+    }
+
+    #[test]
+    fn work_shared_again_from_the_second_hand_comes_back_whole() {
+        // Nested: the second hand's own part shares again, and does it all itself.
+        let (outer, (inner_here, inner_there)) = side_by_side(
+            || 1,
+            || side_by_side(|| split_in_two(&[1u64, 2, 3], |item| *item, |item| item * 10), || 4),
+        );
+        assert_eq!((outer, inner_here, inner_there), (1, vec![10, 20, 30], 4));
+    }
+
+    #[test]
+    fn a_request_in_flight_leaves_the_second_hand_polling_only_while_it_lasts() {
+        let in_flight = request_in_flight();
+        let (sum, count) = side_by_side(|| (1..=10u64).sum::<u64>(), || 10usize);
+        assert_eq!((sum, count), (55, 10));
+        drop(in_flight);
+        // Once no request is in flight the second hand stops polling (other tests running in
+        // this process may keep one in flight for a while: bounded wait).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while SECOND_HAND_POLLING.load(Ordering::Acquire) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(!SECOND_HAND_POLLING.load(Ordering::Acquire) || REQUESTS_IN_FLIGHT.load(Ordering::Relaxed) == 1);
     }
 
     proptest::proptest! {
