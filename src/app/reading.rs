@@ -411,8 +411,8 @@ impl App {
         let model = self.topic_model();
         let text_without_names = self.without_names(text, query);
         // What the best matches are about and what was learned are read independently. The
-        // feedback stays on this thread: its walk shares its own work with the pool
-        // (`in_two::split_in_two`) once the pool is done with the learned reading.
+        // feedback stays on this thread: its walk shares its own work with the second hand
+        // (`in_two::split_in_two`) once that is done with the learned reading.
         let (feedback, learned) = crate::in_two::side_by_side(
             || self.feedback(query, matches),
             || {
@@ -439,9 +439,7 @@ impl App {
         }
         Ok(read)
     }
-}
 
-impl App {
     /// What the records that best match the query are about (empty when feedback is off).
     fn feedback(&self, query: &AnalysedQuery, matches: Option<&QueryMatches>) -> Result<Vec<(Topic, f32)>, AppError> {
         let settings = &self.settings().reading;
