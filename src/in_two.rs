@@ -104,16 +104,7 @@ where
     };
     let mut pooled: Vec<(usize, R)> = Vec::new();
     let mut here: Vec<(usize, R)> = Vec::new();
-    let pooled_done = AtomicBool::new(false);
-    pool.in_place_scope(|scope| {
-        let (take_until_done, pooled, pooled_done) = (&take_until_done, &mut pooled, &pooled_done);
-        scope.spawn(move |_| {
-            take_until_done(pooled);
-            pooled_done.store(true, Ordering::Release);
-        });
-        take_until_done(&mut here);
-        wait_briefly_for(pooled_done);
-    });
+    with_second_hand(pool, || take_until_done(&mut here), || take_until_done(&mut pooled));
     let mut results: Vec<(usize, R)> = here.into_iter().chain(pooled).collect();
     results.sort_by_key(|(index, _)| *index);
     results.into_iter().map(|(_, result)| result).collect()
@@ -131,20 +122,25 @@ where
         return (here_result, there());
     };
     let mut pooled = None;
-    let pooled_done = AtomicBool::new(false);
-    let here_result = pool.in_place_scope(|scope| {
-        let (pooled, pooled_done) = (&mut pooled, &pooled_done);
-        scope.spawn(move |_| {
-            *pooled = Some(there());
-            pooled_done.store(true, Ordering::Release);
-        });
-        let here_result = here();
-        wait_briefly_for(pooled_done);
-        here_result
-    });
+    let here_result = with_second_hand(pool, here, || pooled = Some(there()));
     // The scope returns once its spawned work has run (or re-raises the panic it met).
     let there_result = pooled.expect("a scope's spawned work has finished when the scope returns");
     (here_result, there_result)
+}
+
+/// `here()` on this thread while the second hand runs `there()`; returns once both are done.
+fn with_second_hand<A>(pool: &ThreadPool, here: impl FnOnce() -> A, there: impl FnOnce() + Send) -> A {
+    let there_done = AtomicBool::new(false);
+    pool.in_place_scope(|scope| {
+        let there_done = &there_done;
+        scope.spawn(move |_| {
+            there();
+            there_done.store(true, Ordering::Release);
+        });
+        let here_result = here();
+        wait_briefly_for(there_done);
+        here_result
+    })
 }
 
 /// Waits until `done` or for at most `LONGEST_SPIN`, yielding the core to any other thread
