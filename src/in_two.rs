@@ -58,7 +58,7 @@ fn second_hand() -> Option<&'static ThreadPool> {
 
 /// Runs on the second hand while a single request is answered: takes the work the request
 /// hands over as soon as it is handed, instead of sleeping between hand-offs. A request
-/// hands work over up to six times, and waking a sleeping thread cost tens of microseconds
+/// hands work over about eight times, and waking a sleeping thread cost tens of microseconds
 /// each time on a virtual machine. While it waits it yields its core to any other thread
 /// that wants it (the topic learning, index merges): it only uses time nobody else does.
 /// Returns, and the thread sleeps, once no request (or more than one) is in flight.
