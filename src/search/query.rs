@@ -200,7 +200,7 @@ impl Analysis<'_> {
     /// corrections for those the index does not know.
     fn words(&self) -> Vec<QueryWord> {
         let mut words = self.distinct_words();
-        let mut frequencies: HashMap<String, u64> = words
+        let frequencies: HashMap<String, u64> = words
             .iter()
             .map(|word| (word.folded.clone(), self.document_frequency(&word.folded)))
             .collect();
@@ -221,7 +221,7 @@ impl Analysis<'_> {
             });
             words.truncate(self.limits.max_words);
         }
-        self.add_corrections(&mut words, &mut frequencies);
+        self.add_corrections(&mut words, &frequencies);
         words
     }
 
@@ -274,8 +274,9 @@ impl Analysis<'_> {
         words
     }
 
-    /// Typo corrections from the index for the first words it does not know.
-    fn add_corrections(&self, words: &mut [QueryWord], frequencies: &mut HashMap<String, u64>) {
+    /// Typo corrections from the index for the first words it does not know (`frequencies`:
+    /// each word's document frequency).
+    fn add_corrections(&self, words: &mut [QueryWord], frequencies: &HashMap<String, u64>) {
         let limits = self.limits;
         let mut corrected_words = 0;
         for word in words {
@@ -309,7 +310,6 @@ impl Analysis<'_> {
                             .map(|token| (*language, token.term))
                     })
                     .collect();
-                frequencies.insert(correction.clone(), 1);
                 word.corrections.push(QueryCorrection {
                     folded: correction,
                     stems,
